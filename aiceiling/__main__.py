@@ -1,0 +1,3 @@
+from aiceiling.cli.app import main
+
+main()

@@ -1,0 +1,309 @@
+"""The library scripts use: load a profile, evaluate it, get a report.
+
+    >>> from aiceiling import api
+    >>> loaded = api.load_profile("profiles/healthcare-radiology.yaml")
+    >>> report = api.evaluate(loaded)
+    >>> report.verdict, report.binding
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any, get_args, get_origin
+
+from aiceiling.catalog import Catalog
+from aiceiling.checks import FAIL, PASS, SKIP, WAIVED, WARN, Context, Registry, Result
+from aiceiling.errors import Diagnostic, InputError
+from aiceiling.estimate import Estimates, build
+from aiceiling.profile.model import Profile
+from aiceiling.profile.yamlsource import Document, Path, dotted, load_text, read_file
+from aiceiling.resolve import Resolved, resolve
+
+VERDICTS = ("feasible", "at-risk", "infeasible")
+
+
+@dataclass
+class LoadedProfile:
+    file: str
+    document: Document
+    profile: Profile
+    resolved: Resolved
+    catalog: Catalog
+
+
+@dataclass
+class Report:
+    file: str
+    name: str
+    verdict: str
+    binding: Result | None
+    results: list[Result]
+    estimates: Estimates
+    notes: list[str] = field(default_factory=list)
+    profile: Profile | None = None
+
+
+def registry() -> Registry:
+    """Every check family, registered in SPEC §4 order."""
+    from aiceiling.checks import compute
+
+    reg = Registry()
+    compute.register(reg)
+    return reg
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """Model classes inside an annotation (through Optional, list, dict, Annotated)."""
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[Any] = []
+    for arg in get_args(annotation):
+        found.extend(_unwrap(arg))
+    if get_origin(annotation) is None and not found:
+        return []
+    return found
+
+
+def _fields_at(path: Path) -> list[str]:
+    """Field names of the profile model at ``path``, for a did-you-mean."""
+    classes: list[Any] = [Profile]
+    for part in path:
+        if isinstance(part, int):
+            continue
+        nxt: list[Any] = []
+        for cls in classes:
+            info = cls.model_fields.get(part)
+            if info is not None:
+                nxt.extend(_unwrap(info.annotation))
+        classes = nxt
+    names: list[str] = []
+    for cls in classes:
+        names.extend(cls.model_fields)
+    return names
+
+
+def _has(node: Any, part: Any) -> bool:
+    """Whether ``node[part]`` exists: a key of a mapping or an index of a list."""
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> Path:
+    """Drop pydantic's union-member tags from an error location, keeping real keys."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if _has(node, part):
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and part not in (
+                "id", "inline", "str", "function-after", "function-before"):
+            path.append(part)  # a missing field: point at its parent, name the field
+            node = None
+    return tuple(path)
+
+
+def _message(error: Any, path: Path) -> str:
+    kind = error["type"]
+    msg = str(error["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if kind == "extra_forbidden":
+        key = str(path[-1])
+        options = _fields_at(path[:-1])
+        close = difflib.get_close_matches(key, options, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else \
+            f"; expected one of: {', '.join(options)}"
+        return f"unknown key {key!r}{hint}"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "literal_error":
+        return f"must be one of {error.get('ctx', {}).get('expected', '')}; got " \
+               f"{error.get('input')!r}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "must be a mapping"
+    return msg
+
+
+def validate(document: Document) -> Profile:
+    """Validate a parsed document as a profile; every error with its line and column."""
+    from pydantic import ValidationError
+
+    if not isinstance(document.data, dict):
+        kind = type(document.data).__name__ if document.data is not None else "empty"
+        raise InputError([document.diagnostic((), f"a profile is a mapping of sections, not "
+                                                  f"a {'list' if kind == 'list' else kind}")])
+    try:
+        return Profile.model_validate(document.data)
+    except ValidationError as exc:
+        diagnostics = []
+        for error in exc.errors():
+            path = _data_path(document.data, tuple(error["loc"]))
+            message = _message(error, path)
+            at = path[:-1] if error["type"] == "missing" else path
+            diagnostics.append(document.diagnostic(path, message, at))
+        raise InputError(diagnostics) from None
+
+
+def apply_overrides(document: Document, overrides: list[str]) -> None:
+    """Apply ``--set PATH=VALUE`` overrides in place; VALUE is parsed as YAML."""
+    errors: list[Diagnostic] = []
+    for raw in overrides:
+        where = f"--set {raw}"
+        key, eq, value_text = raw.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            errors.append(Diagnostic(where, None, None, "", "expected PATH=VALUE, e.g. "
+                                     "site.power_budget=\"60 kW\""))
+            continue
+        try:
+            value = load_text(value_text, where).data if value_text.strip() else ""
+        except InputError as exc:
+            errors.append(Diagnostic(where, None, None, key, exc.diagnostics[0].message))
+            continue
+        parts: list[str | int] = [int(p) if p.isdigit() else p for p in key.split(".")]
+        node = document.data
+        if not isinstance(node, dict):
+            break
+        ok = True
+        for i, part in enumerate(parts[:-1]):
+            child = node[part] if _has(node, part) else None
+            if child is None and isinstance(node, dict) and isinstance(part, str):
+                child = node[part] = {}
+            if not isinstance(child, (dict, list)):
+                errors.append(Diagnostic(where, None, None, dotted(tuple(parts[: i + 1])),
+                                         "is not a section that can hold fields"))
+                ok = False
+                break
+            node = child
+        if not ok:
+            continue
+        last = parts[-1]
+        if isinstance(node, dict) and isinstance(last, str):
+            node[last] = value
+        elif isinstance(node, list) and isinstance(last, int) and _has(node, last):
+            node[last] = value
+        else:
+            errors.append(Diagnostic(where, None, None, key, "no such place in the profile"))
+            continue
+        # Errors about an overridden field point at the --set argument, not the file.
+        document.overrides[tuple(parts)] = where
+    if errors:
+        raise InputError(errors)
+
+
+def load_profile(path: str, overrides: list[str] | None = None,
+                 catalog: Catalog | None = None) -> LoadedProfile:
+    """Read, validate and resolve a profile. Raises InputError with every problem found."""
+    document = read_file(path)
+    return load_document(document, overrides, catalog)
+
+
+def load_document(document: Document, overrides: list[str] | None = None,
+                  catalog: Catalog | None = None) -> LoadedProfile:
+    catalog = catalog or Catalog()
+    if overrides:
+        apply_overrides(document, overrides)
+    profile = validate(document)
+    resolved = resolve(profile, document, catalog)
+    if resolved.errors:
+        raise InputError(resolved.errors)
+    return LoadedProfile(document.file, document, profile, resolved, catalog)
+
+
+def today() -> dt.date:
+    """The evaluation date: ``AICEILING_TODAY`` (YYYY-MM-DD) if set, else the system date."""
+    value = os.environ.get("AICEILING_TODAY")
+    if value:
+        return dt.date.fromisoformat(value)
+    return dt.date.today()
+
+
+def _apply_waivers(results: list[Result], profile: Profile, on: dt.date,
+                   use_waivers: bool) -> list[str]:
+    notes: list[str] = []
+    if not use_waivers:
+        return notes
+    by_id = {r.id: r for r in results}
+    for waiver in profile.waivers:
+        result = by_id.get(waiver.check)
+        if result is None:
+            notes.append(f"waiver for {waiver.check!r} matches no check")
+            continue
+        if waiver.expires < on:
+            notes.append(f"waiver for {waiver.check} expired on {waiver.expires}; "
+                         "it no longer applies")
+            continue
+        if result.status in (FAIL, WARN):
+            result.waived_status = result.status
+            result.status = WAIVED
+            result.waiver = f"{waiver.reason} (until {waiver.expires})"
+    return notes
+
+
+def verdict_of(results: list[Result]) -> str:
+    statuses = {r.status for r in results}
+    if FAIL in statuses:
+        return "infeasible"
+    if WARN in statuses:
+        return "at-risk"
+    return "feasible"
+
+
+def binding_of(results: list[Result], categorical: set[str]) -> Result | None:
+    """The check nearest its limit; a failing categorical check binds first."""
+    failing = [r for r in results if r.status == FAIL and r.id in categorical]
+    if failing:
+        return failing[0]
+    scored = [r for r in results if r.status in (PASS, WARN, FAIL) and r.used is not None]
+    if not scored:
+        failed = [r for r in results if r.status == FAIL]
+        return failed[0] if failed else None
+    return max(scored, key=lambda r: r.used or 0.0)
+
+
+def evaluate(loaded: LoadedProfile, *, on: dt.date | None = None,
+             use_waivers: bool = True) -> Report:
+    """Run every registered check on a loaded profile."""
+    on = on or today()
+    estimates = build(loaded.profile, loaded.resolved, loaded.catalog)
+    ctx = Context(loaded.profile, loaded.resolved, estimates, on)
+    reg = registry()
+    results: list[Result] = []
+    for spec in reg:
+        result = spec.run(ctx)
+        if result.path:
+            _, result.line, result.column = loaded.document.locate(result.path)
+        results.append(result)
+    notes = _apply_waivers(results, loaded.profile, on, use_waivers)
+    categorical = {spec.id for spec in reg if spec.categorical}
+    name = loaded.profile.name or FsPath(loaded.file).stem
+    return Report(file=loaded.file, name=name, verdict=verdict_of(results),
+                  binding=binding_of(results, categorical), results=results,
+                  estimates=estimates, notes=notes, profile=loaded.profile)
+
+
+def check_file(path: str, overrides: list[str] | None = None, catalog: Catalog | None = None,
+               *, on: dt.date | None = None, use_waivers: bool = True) -> Report:
+    """Load and evaluate one profile file."""
+    return evaluate(load_profile(path, overrides, catalog), on=on, use_waivers=use_waivers)
+
+
+__all__ = [
+    "SKIP",
+    "VERDICTS",
+    "LoadedProfile",
+    "Report",
+    "check_file",
+    "evaluate",
+    "load_profile",
+    "registry",
+    "validate",
+]

@@ -1,0 +1,265 @@
+"""Built-in data: accelerators, models, regions, access networks, cooling — each figure sourced.
+
+The data lives in ``data/*.yaml``. A figure is ``{value, source, as_of}`` (plus optional
+``note``, ``formula``, ``low``, ``high``); a figure that could not be sourced is absent, and
+whatever needs it reports ``skip`` with the reason. A user overlay (``--catalog FILE``) adds or
+replaces entries by id; its figures may be plain values, attributed to the overlay file.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from aiceiling.units import Money, Rate, parse_count, parse_money, parse_quantity, parse_rate
+
+_FILES = ("accelerators", "models", "regions", "networks", "cooling")
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    title: str
+    url: str
+    kind: str
+
+    def cite(self) -> str:
+        return f"{self.title} — {self.url}" if self.url else self.title
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A sourced number: its SI value, the text it was written as, and where it comes from."""
+
+    value: Any
+    text: str
+    source: Source
+    as_of: str
+    note: str = ""
+    formula: str = ""
+    low: Any = None
+    high: Any = None
+
+    def reference(self) -> str:
+        parts = [self.source.cite(), f"as of {self.as_of}"]
+        if self.formula:
+            parts.append(self.formula)
+        if self.note:
+            parts.append(self.note)
+        return "; ".join(parts)
+
+
+Entry = dict[str, Any]
+
+
+class CatalogError(ValueError):
+    """A catalog file that does not follow the catalog schema."""
+
+
+def _parser(kind: str) -> Any:
+    if kind == "money":
+        return parse_money
+    if kind == "count":
+        return parse_count
+    if kind == "text":
+        return str
+    if kind.startswith("rate:"):
+        dimension = kind[5:]
+        return lambda value: parse_rate(value, dimension)
+    return lambda value: parse_quantity(value, kind)
+
+
+# Which dimension each figure key has, per section; keys not listed are plain data.
+_FIGURES: dict[str, dict[str, str]] = {
+    "accelerators": {"memory": "data", "bandwidth": "data/time", "tdp": "power",
+                     "typical_power": "power", "interconnect": "data/time",
+                     "host_link": "data/time", "price": "money", "lead_time": "time",
+                     "system.power": "power", "export.tpp": "count",
+                     "export.die_area": "count", "export.eccn": "text",
+                     "peak.*": "ops/time"},
+    "models": {"flops_per_request": "ops"},
+    "countries": {"carbon_intensity": "mass/energy", "electricity_price": "rate:energy"},
+    "regions": {"carbon_intensity": "mass/energy", "electricity_price": "rate:energy"},
+    "blocs": {"electricity_price": "rate:energy"},
+    "access_networks": {"rtt": "time"},
+    "fiber": {"propagation": "time/length"},
+    "cooling": {"rack_limit": "power"},
+}
+
+
+class Catalog:
+    """All catalog sections, loaded lazily from the package data and user overlays."""
+
+    def __init__(self, overlays: tuple[str, ...] = ()) -> None:
+        self._overlays = overlays
+        self._sections: dict[str, dict[str, Entry]] = {}
+        self._aliases: dict[str, dict[str, str]] = {}
+        self._raw: dict[str, dict[str, Any]] = {}
+        self._loaded_files: set[str] = set()
+
+    # -- loading --------------------------------------------------------------------
+    def _file(self, name: str) -> dict[str, Any]:
+        if name not in self._raw:
+            text = resources.files("aiceiling.catalog").joinpath(f"data/{name}.yaml").read_text(
+                encoding="utf-8")
+            self._raw[name] = yaml.load(text, Loader=_LOADER) or {}
+        return self._raw[name]
+
+    def section(self, section: str) -> dict[str, Entry]:
+        """Entries of one section (``accelerators``, ``models``, ``countries``, …) by id."""
+        if section not in self._sections:
+            file = _SECTION_FILE[section]
+            raw = self._file(file)
+            sources = _sources(raw.get("sources", {}), file)
+            entries = {key: _entry(section, key, value, sources, file)
+                       for key, value in (raw.get(section) or {}).items()}
+            for overlay in self._overlays:
+                entries.update(_overlay_entries(overlay, section))
+            self._sections[section] = entries
+            aliases: dict[str, str] = {}
+            for key, entry in entries.items():
+                aliases[key.lower()] = key
+                for alias in entry.get("aliases", []) or []:
+                    aliases[str(alias).lower()] = key
+            self._aliases[section] = aliases
+        return self._sections[section]
+
+    def resolve(self, section: str, name: str) -> str | None:
+        """Canonical id for an id or alias (case-insensitive), or None."""
+        self.section(section)
+        return self._aliases[section].get(name.lower())
+
+    def get(self, section: str, name: str) -> Entry | None:
+        key = self.resolve(section, name)
+        return None if key is None else self.section(section)[key]
+
+    def suggest(self, section: str, name: str) -> list[str]:
+        """Closest ids to a misspelt one, for a did-you-mean."""
+        self.section(section)
+        names = self._aliases[section]
+        close = difflib.get_close_matches(name.lower(), list(names), n=6, cutoff=0.5)
+        seen: list[str] = []
+        for alias in close:
+            key = names[alias]
+            if key not in seen:
+                seen.append(key)
+        return seen[:3]
+
+    def constant(self, file: str, path: str) -> Figure:
+        """A single sourced constant such as ``networks:fiber.propagation``."""
+        section, _, key = path.partition(".")
+        raw = self._file(file)
+        sources = _sources(raw.get("sources", {}), file)
+        value = (raw.get(section) or {}).get(key)
+        if value is None:
+            raise CatalogError(f"{file}.yaml has no {path}")
+        return _figure(value, _FIGURES[section][key], sources, f"{file}:{path}")
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_SECTION_FILE = {"accelerators": "accelerators", "models": "models", "countries": "regions",
+                 "regions": "regions", "blocs": "regions", "access_networks": "networks",
+                 "cooling": "cooling"}
+
+
+def _sources(raw: dict[str, Any], file: str) -> dict[str, Source]:
+    return {key: Source(key, str(value.get("title", key)), str(value.get("url", "")),
+                        str(value.get("kind", "")))
+            for key, value in raw.items()}
+
+
+def _figure(raw: Any, kind: str, sources: dict[str, Source], where: str,
+            default_source: Source | None = None) -> Figure:
+    parse = _parser(kind)
+    if not isinstance(raw, dict):
+        if default_source is None:
+            raise CatalogError(f"{where}: a figure needs value, source and as_of")
+        return Figure(parse(raw), str(raw), default_source, "user-supplied")
+    try:
+        source = sources[raw["source"]] if "source" in raw else default_source
+        if source is None:
+            raise KeyError("source")
+        as_of = str(raw.get("as_of", "user-supplied" if default_source else ""))
+        if not as_of:
+            raise KeyError("as_of")
+        return Figure(
+            value=parse(raw["value"]), text=str(raw["value"]), source=source, as_of=as_of,
+            note=str(raw.get("note", "")), formula=str(raw.get("formula", "")),
+            low=parse(raw["low"]) if "low" in raw else None,
+            high=parse(raw["high"]) if "high" in raw else None)
+    except KeyError as exc:
+        raise CatalogError(f"{where}: figure without {exc.args[0]}") from None
+    except ValueError as exc:
+        raise CatalogError(f"{where}: {exc}") from None
+
+
+def _entry(section: str, key: str, raw: dict[str, Any], sources: dict[str, Source],
+           file: str, default_source: Source | None = None) -> Entry:
+    kinds = _FIGURES.get(section, {})
+    out: Entry = {"id": key}
+    for name, value in raw.items():
+        if name in kinds:
+            out[name] = _figure(value, kinds[name], sources, f"{file}:{key}.{name}",
+                                default_source)
+        elif isinstance(value, dict) and any(k.startswith(f"{name}.") for k in kinds):
+            sub: dict[str, Any] = {}
+            for sub_name, sub_value in value.items():
+                kind = kinds.get(f"{name}.{sub_name}") or kinds.get(f"{name}.*")
+                sub[sub_name] = (_figure(sub_value, kind, sources,
+                                         f"{file}:{key}.{name}.{sub_name}", default_source)
+                                 if kind else sub_value)
+            out[name] = sub
+        elif name in ("source", "params_source", "active_params_source"):
+            if value not in sources:
+                raise CatalogError(f"{file}:{key}.{name}: unknown source {value!r}")
+            out[name] = sources[value]
+        else:
+            out[name] = value
+    return out
+
+
+def _overlay_entries(path: str, section: str) -> dict[str, Entry]:
+    from aiceiling.errors import InputError
+    from aiceiling.profile.yamlsource import read_file
+
+    document = read_file(path)
+    raw = document.data if isinstance(document.data, dict) else {}
+    default = Source(f"user:{path}", f"user catalog {path}", "", "user")
+    sources = {**_sources(raw.get("sources", {}) or {}, path)}
+    entries = {}
+    for key, value in (raw.get(section) or {}).items():
+        if not isinstance(value, dict):
+            raise InputError([document.diagnostic((section, key), "an entry must be a mapping")])
+        try:
+            entries[str(key)] = _entry(section, str(key), value, sources, path, default)
+        except (CatalogError, ValueError) as exc:
+            raise InputError([document.diagnostic((section, key), str(exc))]) from None
+    return entries
+
+
+def figure_value(entry: Entry | None, *path: str) -> Any:
+    """The SI value of a figure inside an entry, or None when it is absent."""
+    node: Any = entry
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node.value if isinstance(node, Figure) else node
+
+
+def figure(entry: Entry | None, *path: str) -> Figure | None:
+    node: Any = entry
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node if isinstance(node, Figure) else None
+
+
+__all__ = ["Catalog", "CatalogError", "Figure", "Money", "Rate", "Source", "figure",
+           "figure_value"]

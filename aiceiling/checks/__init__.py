@@ -1,0 +1,110 @@
+"""Checks: a registry of named comparisons of an estimate against a limit.
+
+Each check has a stable id ``family.name`` (SPEC §4), the profile fields it reads and the
+one its result points at. Families register their checks explicitly with
+``REGISTRY.register`` — importing a module has no side effect beyond defining functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aiceiling.estimate import Estimates
+    from aiceiling.profile.model import Profile
+    from aiceiling.resolve import Resolved
+
+PASS, WARN, FAIL, SKIP, WAIVED = "pass", "warn", "fail", "skip", "waived"
+
+# A check warns from this share of its limit on (SPEC §4: "within the warning margin of its
+# limit, default 80 % used").
+WARN_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check may read: the profile, what it resolved to, and the estimates."""
+
+    profile: Profile
+    resolved: Resolved
+    estimates: Estimates
+    today: object  # datetime.date
+
+
+@dataclass
+class Result:
+    """The outcome of one check."""
+
+    id: str
+    status: str
+    message: str
+    value: float | str | None = None
+    limit: float | str | None = None
+    unit: str = ""
+    used: float | None = None
+    path: tuple[str | int, ...] = ()
+    references: tuple[str, ...] = ()
+    line: int | None = None
+    column: int | None = None
+    waiver: str | None = None
+    waived_status: str | None = None
+
+    @property
+    def family(self) -> str:
+        return self.id.partition(".")[0]
+
+    @property
+    def name(self) -> str:
+        return self.id.partition(".")[2]
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    title: str
+    reads: tuple[str, ...]
+    categorical: bool
+    run: Callable[[Context], Result]
+    why: str = ""
+    fix: str = ""
+
+
+@dataclass
+class Registry:
+    checks: dict[str, CheckSpec] = field(default_factory=dict)
+
+    def register(self, check_id: str, *, title: str, reads: tuple[str, ...],
+                 categorical: bool = False, why: str = "", fix: str = "",
+                 ) -> Callable[[Callable[[Context], Result]], Callable[[Context], Result]]:
+        def decorate(run: Callable[[Context], Result]) -> Callable[[Context], Result]:
+            if check_id in self.checks:
+                raise ValueError(f"check {check_id} registered twice")
+            self.checks[check_id] = CheckSpec(check_id, title, reads, categorical, run, why,
+                                              fix)
+            return run
+        return decorate
+
+    def __iter__(self) -> Iterator[CheckSpec]:
+        return iter(self.checks.values())
+
+
+def quantity_result(check_id: str, value: float, limit: float, unit: str, path: tuple[str, ...],
+                    message: str, references: tuple[str, ...] = (),
+                    *, higher_is_better: bool = False) -> Result:
+    """Compare a value with its limit: pass below 80 % of it, warn up to it, fail beyond.
+
+    With ``higher_is_better`` the value must reach the limit (battery runtime, capacity):
+    the share used is limit / value.
+    """
+    if higher_is_better:
+        used = limit / value if value > 0 else float("inf")
+    else:
+        used = value / limit if limit > 0 else float("inf")
+    status = PASS if used < WARN_SHARE else WARN if used <= 1.0 else FAIL
+    return Result(check_id, status, message, value, limit, unit, used, path, references)
+
+
+def skip(check_id: str, reason: str, path: tuple[str, ...] = ()) -> Result:
+    return Result(check_id, SKIP, reason, path=path)

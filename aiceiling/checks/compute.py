@@ -1,0 +1,200 @@
+"""Compute checks: memory, throughput, latency, training time, hardware availability."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiceiling.checks import Context, Registry, Result, quantity_result, skip
+from aiceiling.estimate import DAY
+
+_SERVING = ("llm-inference", "inference")
+
+
+def _why_missing(ctx: Context, *keys: str) -> str:
+    for key in ("hardware", "model", "memory", "tokens", "bandwidth", "peak", "flops",
+                "train_tokens", *keys):
+        if key in ctx.estimates.unknown:
+            return ctx.estimates.unknown[key]
+    return "not enough input to estimate it"
+
+
+def memory_fit(ctx: Context) -> Result:
+    cid = "compute.memory_fit"
+    est = ctx.estimates
+    required, available = est.get("memory_required_gb"), est.get("memory_available_gb")
+    if required is None or available is None:
+        return skip(cid, _why_missing(ctx), ("deployment", "hardware"))
+    facts = est.facts
+    kind = ctx.profile.workload.kind
+    n = ctx.profile.deployment.accelerators
+    if kind == "llm-inference" and "weights_per_replica" in facts:
+        group = facts["group"]
+        hw = ctx.resolved.hardware
+        assert hw is not None and hw.memory is not None
+        usable = hw.memory.value * group * (1 - facts["reserve"])
+        weights = facts["weights_per_replica"]
+        if weights > usable:
+            message = (f"the weights alone ({weights / 1e9:.1f} GB) exceed the usable memory "
+                       f"of {group}× {hw.name} ({usable / 1e9:.1f} GB)")
+        else:
+            message = (f"weights {est.get('weights_gb'):.1f} GB × {facts['replicas']} + KV "
+                       f"{est.get('kv_cache_gb'):.1f} GB for {facts['concurrency']} sequences; "
+                       f"at most {facts['max_batch']} per replica, "
+                       f"{facts['max_context']:,.0f} tokens for one")
+    elif kind in ("training", "fine-tuning"):
+        message = f"training state (16 B/parameter) sharded over {n} accelerators"
+    else:
+        message = f"weights {est.get('weights_gb'):.2g} GB on {n} accelerator(s)"
+    refs = est.values["memory_available_gb"].references + \
+        est.values["memory_required_gb"].references
+    return quantity_result(cid, required, available, "GB", ("deployment", "accelerators"),
+                           message, refs)
+
+
+def throughput(ctx: Context) -> Result:
+    cid = "compute.throughput"
+    if ctx.profile.workload.kind not in _SERVING:
+        return skip(cid, "applies to serving workloads, not training")
+    facts = ctx.estimates.facts
+    peak = facts.get("peak_rps")
+    traffic_path = ("workload", "traffic", "requests_per_s")
+    if not peak:
+        return skip(cid, "workload.traffic.requests_per_s is not given", ("workload",))
+    capacity = facts.get("capacity_rps")
+    if capacity is None:
+        return skip(cid, _why_missing(ctx), traffic_path)
+    refs = tuple(facts.get("hw_refs", ()))
+    if capacity <= 0:
+        return Result(cid, "fail", "no batch meets the per-token budget and fits in memory",
+                      peak, 0.0, "req/s", None, traffic_path, refs)
+    batch = facts.get("capacity_batch", facts.get("batch"))
+    replicas = facts.get("replicas", ctx.profile.deployment.accelerators)
+    tpot_note = " within the TPOT budget" if ctx.profile.workload.latency and \
+        ctx.profile.workload.latency.tpot else ""
+    message = (f"peak demand vs capacity at batch {batch} × {replicas} replica(s){tpot_note}")
+    return quantity_result(cid, peak, capacity, "req/s", traffic_path, message, refs)
+
+
+def _latency_check(ctx: Context, cid: str, key: str, budget_field: str, what: str) -> Result:
+    latency = ctx.profile.workload.latency
+    budget = getattr(latency, budget_field) if latency else None
+    path = ("workload", "latency", budget_field)
+    if budget is None:
+        return skip(cid, f"workload.latency.{budget_field} is not given", ("workload",))
+    value = ctx.estimates.get(key)
+    if value is None:
+        return skip(cid, _why_missing(ctx), path)
+    estimate = ctx.estimates.values[key]
+    parts = ", ".join(f"{k} {v}" for k, v in estimate.inputs[:3])
+    message = f"{what}: {parts}" if parts else what
+    return quantity_result(cid, value, budget * 1e3, "ms", path, message, estimate.references)
+
+
+def ttft(ctx: Context) -> Result:
+    if ctx.profile.workload.kind != "llm-inference":
+        return skip("compute.ttft", "applies to LLM serving only")
+    return _latency_check(ctx, "compute.ttft", "ttft_ms", "ttft", "time to first token")
+
+
+def tpot(ctx: Context) -> Result:
+    if ctx.profile.workload.kind != "llm-inference":
+        return skip("compute.tpot", "applies to LLM serving only")
+    return _latency_check(ctx, "compute.tpot", "tpot_ms", "tpot", "time per output token")
+
+
+def latency_e2e(ctx: Context) -> Result:
+    if ctx.profile.workload.kind not in _SERVING:
+        return skip("compute.latency_e2e", "applies to serving workloads, not training")
+    result = _latency_check(ctx, "compute.latency_e2e", "latency_e2e_ms", "e2e",
+                            "end to end")
+    rtt = ctx.estimates.get("network_rtt_ms")
+    if result.status != "skip":
+        result.message = (f"network {rtt:.3g} ms + inference"
+                          if rtt is not None else "inference only (no network given)")
+    return result
+
+
+def training_time(ctx: Context) -> Result:
+    cid = "compute.training_time"
+    w = ctx.profile.workload
+    if w.kind not in ("training", "fine-tuning"):
+        return skip(cid, "applies to training and fine-tuning")
+    if w.deadline is None:
+        return skip(cid, "workload.deadline is not given", ("workload",))
+    days = ctx.estimates.get("training_days")
+    if days is None:
+        return skip(cid, _why_missing(ctx), ("workload", "train_tokens"))
+    estimate = ctx.estimates.values["training_days"]
+    inputs = dict(estimate.inputs)
+    message = (f"6·N·D over {inputs['accelerators']} accelerators at "
+               f"{float(inputs['utilization']):.0%} utilization")
+    return quantity_result(cid, days, w.deadline / DAY, "days", ("workload", "deadline"),
+                           message, estimate.references)
+
+
+def availability(ctx: Context) -> Result:
+    cid = "compute.availability"
+    schedule = ctx.profile.schedule
+    if schedule is None or schedule.go_live is None:
+        return skip(cid, "schedule.go_live is not given", ())
+    hw = ctx.resolved.hardware
+    lead = schedule.hardware_lead_time
+    refs: tuple[str, ...] = ()
+    source = "profile"
+    if lead is None:
+        if hw is None or hw.lead_time is None:
+            name = hw.name if hw else "the hardware"
+            return skip(cid, f"no sourced lead time for {name}; set "
+                             "schedule.hardware_lead_time", ("schedule", "go_live"))
+        lead = float(hw.lead_time.value)
+        refs = (hw.lead_time.reference(),)
+        source = f"catalog, as of {hw.lead_time.as_of}"
+        ctx.estimates.assume("schedule.hardware_lead_time", f"{lead / DAY / 7:.0f} weeks",
+                             hw.lead_time.reference())
+    order = schedule.order_date or ctx.today
+    assert isinstance(order, dt.date)
+    window_days = (schedule.go_live - order).days
+    lead_days = lead / DAY
+    path = ("schedule", "go_live")
+    message = (f"hardware lead time ({source}) vs {window_days} days from "
+               f"{order.isoformat()} to go-live")
+    if window_days <= 0:
+        return Result(cid, "fail", f"go-live {schedule.go_live} is not after the order date "
+                      f"{order.isoformat()}", lead_days, float(window_days), "days", None,
+                      path, refs)
+    return quantity_result(cid, lead_days, float(window_days), "days", path, message, refs)
+
+
+def register(registry: Registry) -> None:
+    """Add the compute family to ``registry``."""
+    reg = registry.register
+    reg("compute.memory_fit", title="Weights, KV cache and reserve fit in accelerator memory",
+        reads=("workload.model", "workload.precision", "deployment.hardware",
+               "deployment.accelerators"),
+        why="A model that does not fit cannot be served at all.",
+        fix="Quantize, add accelerators, or pick one with more memory.")(memory_fit)
+    reg("compute.throughput", title="Serving capacity covers peak demand",
+        reads=("workload.traffic", "deployment.accelerators"),
+        why="Below capacity, queues grow without bound at peak.",
+        fix="Add accelerators, quantize, or relax the per-token budget.")(throughput)
+    reg("compute.ttft", title="Time to first token within budget",
+        reads=("workload.latency.ttft", "workload.prompt_tokens"),
+        why="Users and callers wait for the first token.",
+        fix="Shorter prompts, more tensor parallelism, faster accelerators, closer "
+            "placement.")(ttft)
+    reg("compute.tpot", title="Time per output token within budget",
+        reads=("workload.latency.tpot",),
+        why="Streaming speed; decode is bound by memory bandwidth.",
+        fix="Quantize weights and KV cache, smaller batch, higher-bandwidth memory.")(tpot)
+    reg("compute.latency_e2e", title="End-to-end latency within budget",
+        reads=("workload.latency.e2e", "deployment.distance", "deployment.access_network"),
+        why="A control loop or a user waits for the whole answer.",
+        fix="Move inference closer (edge), shorten outputs, faster hardware.")(latency_e2e)
+    reg("compute.training_time", title="Training finishes before the deadline",
+        reads=("workload.train_tokens", "workload.deadline", "deployment.accelerators"),
+        why="Compute time is the deadline's first ceiling.",
+        fix="More accelerators, fewer tokens, a smaller model.")(training_time)
+    reg("compute.availability", title="Hardware arrives before go-live",
+        reads=("schedule.go_live", "schedule.hardware_lead_time", "deployment.hardware"),
+        why="Budget does not buy hardware that cannot be delivered in time.",
+        fix="Rent cloud capacity, choose available hardware, or move go-live.")(availability)

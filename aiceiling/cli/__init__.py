@@ -1,0 +1,1 @@
+"""Command-line interface: thin Typer commands over aiceiling.api; no computing here."""

@@ -1,0 +1,75 @@
+"""The ``aiceiling`` command: the Typer app and the mapping of failures to exit codes.
+
+Exit codes (SPEC §2): 0 ran clean, 1 a check at or above --fail-on, 2 bad invocation or
+invalid profile, 3 internal error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from aiceiling import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+app = typer.Typer(
+    name="aiceiling",
+    help="Deployment-feasibility calculator for AI workloads: what a design needs, held "
+         "against every limit, and the ceiling it hits first.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"aiceiling {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Deployment-feasibility calculator for AI workloads."""
+
+
+def _register() -> None:
+    from aiceiling.cli import catalog_cmd, check
+
+    app.command("check", help=check.__doc__)(check.check)
+    app.command("catalog", help=catalog_cmd.__doc__)(catalog_cmd.catalog)
+
+
+def main() -> None:
+    """Entry point: run the app; turn stray exceptions into exit 3 with a bug-report hint."""
+    _register()
+    try:
+        code = app(standalone_mode=False)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors and everything unexpected
+        import click  # type: ignore[import-not-found,unused-ignore]
+
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(EXIT_INTERRUPTED)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(EXIT_INVALID)
+        if os.environ.get("AICEILING_DEBUG"):
+            raise
+        print(f"aiceiling: internal error: {type(exc).__name__}: {exc}\n"
+              "This is a bug in aiceiling. Please report it with the profile and the command "
+              "(set AICEILING_DEBUG=1 for the traceback).", file=sys.stderr)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

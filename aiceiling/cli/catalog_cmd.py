@@ -1,0 +1,113 @@
+"""List the built-in data (hardware, models, regions, networks, cooling) with sources."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from aiceiling.cli.app import EXIT_INVALID
+
+_SECTIONS = {"hardware": ("accelerators",), "models": ("models",),
+             "regions": ("regions", "countries", "blocs"), "networks": ("access_networks",),
+             "cooling": ("cooling",)}
+_SUMMARY = {"accelerators": ("memory", "bandwidth", "peak.bf16", "tdp"),
+            "models": ("params", "layers", "kv_heads", "max_context"),
+            "regions": ("country", "carbon_intensity", "electricity_price"),
+            "countries": ("carbon_intensity", "electricity_price"),
+            "blocs": ("members",), "access_networks": ("rtt",), "cooling": ("rack_limit",)}
+
+
+def catalog(
+    kind: Annotated[str | None, typer.Argument(
+        help="hardware, models, regions, networks or cooling; all when omitted.")] = None,
+    entry_id: Annotated[str | None, typer.Argument(metavar="[ID]",
+                                                   help="One entry, with every source.")] = None,
+    overlay: Annotated[list[str] | None, typer.Option(
+        "--catalog", help="Overlay catalog YAML with your own entries, repeatable.")] = None,
+) -> None:
+    """List the built-in data (hardware, models, regions, networks, cooling) with sources."""
+    from aiceiling.catalog import Catalog
+    from aiceiling.errors import InputError
+
+    if kind is not None and kind not in _SECTIONS:
+        print(f"aiceiling catalog: unknown kind {kind!r}; choose one of "
+              f"{', '.join(_SECTIONS)}", file=sys.stderr)
+        raise typer.Exit(EXIT_INVALID)
+    data = Catalog(tuple(overlay or ()))
+    kinds = [kind] if kind else list(_SECTIONS)
+    try:
+        if entry_id is not None:
+            for section in (s for k in kinds for s in _SECTIONS[k]):
+                entry = data.get(section, entry_id)
+                if entry is not None:
+                    sys.stdout.write(_detail(section, entry))
+                    return
+            hints = [s for k in kinds for sec in _SECTIONS[k] for s in data.suggest(sec, entry_id)]
+            hint = f"; did you mean {', '.join(hints[:3])}?" if hints else ""
+            print(f"aiceiling catalog: no entry {entry_id!r}{hint}", file=sys.stderr)
+            raise typer.Exit(EXIT_INVALID)
+        for k in kinds:
+            for section in _SECTIONS[k]:
+                sys.stdout.write(_listing(section, data.section(section)))
+    except InputError as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic, file=sys.stderr)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def _show(value: Any) -> str:
+    from aiceiling.catalog import Figure
+
+    if isinstance(value, Figure):
+        return value.text
+    if isinstance(value, list):
+        return f"{len(value)} members" if len(value) > 4 else ", ".join(map(str, value))
+    if isinstance(value, float) and value > 1e6:
+        return f"{value / 1e9:.4g} B"
+    return "" if value is None else str(value)
+
+
+def _lookup(entry: dict[str, Any], dotted: str) -> Any:
+    node: Any = entry
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def _listing(section: str, entries: dict[str, dict[str, Any]]) -> str:
+    columns = _SUMMARY[section]
+    rows = [[key, str(entry.get("name", ""))[:34]] +
+            [_show(_lookup(entry, c)) for c in columns] for key, entry in entries.items()]
+    header = ["id", "name", *columns]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [f"# {section} ({len(rows)})",
+             "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+              for r in rows]
+    return "\n".join(lines) + "\n\n"
+
+
+def _detail(section: str, entry: dict[str, Any]) -> str:
+    from aiceiling.catalog import Figure, Source
+
+    lines = [f"{entry['id']} ({section})"]
+
+    def walk(node: dict[str, Any], prefix: str) -> None:
+        for key, value in node.items():
+            if key == "id":
+                continue
+            name = f"{prefix}{key}"
+            if isinstance(value, Figure):
+                lines.append(f"  {name}: {value.text}")
+                lines.append(f"      source: {value.reference()}")
+            elif isinstance(value, Source):
+                lines.append(f"  {name}: {value.cite()}")
+            elif isinstance(value, dict):
+                walk(value, f"{name}.")
+            else:
+                lines.append(f"  {name}: {value}")
+
+    walk(entry, "")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,32 @@
+"""Writing reports: stdout, or a file replaced atomically."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+
+def write(text: str, path: str | None) -> None:
+    """Write ``text`` to ``path`` atomically (temp file + rename), or to stdout."""
+    if path is None or path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temp = tempfile.mkstemp(prefix=".aiceiling-", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def use_color(no_color: bool, to_file: bool) -> bool:
+    """Colour only on a terminal, never with --no-color or NO_COLOR set."""
+    if no_color or to_file or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()

@@ -1,0 +1,505 @@
+"""Profile + catalog → the named estimates of SPEC §5, each with its derivation.
+
+Every estimate records its formula, its inputs with units, and the references of the
+constants and catalog figures it used, so ``explain`` can show where a number came from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiceiling.catalog import Catalog, Figure
+from aiceiling.physics import calibration, inference, memory, network, serving, training
+from aiceiling.profile.model import Profile
+from aiceiling.resolve import HardwareSpec, ModelSpec, Resolved
+
+GB = 1e9
+MS = 1e-3
+DAY = 86_400.0
+
+# Weight precision → arithmetic precision, when the hardware has that arithmetic.
+# Weight-only formats (int4: AWQ/GPTQ W4A16) compute at 16 bits: quantizing weights cuts
+# memory traffic, not FLOP cost (Lin et al. 2023, "AWQ", arXiv:2306.00978, §1).
+_COMPUTE_PRECISION = {"fp32": ("fp32", "tf32", "bf16"), "bf16": ("bf16", "fp16"),
+                      "fp16": ("fp16", "bf16"), "fp8": ("fp8", "bf16", "fp16"),
+                      "int8": ("int8", "bf16", "fp16"), "fp4": ("fp4", "fp8", "bf16", "fp16"),
+                      "int4": ("bf16", "fp16")}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One named figure with its derivation."""
+
+    key: str
+    value: float
+    unit: str
+    formula: str
+    inputs: tuple[tuple[str, str], ...] = ()
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A value the profile did not give, taken from a default or the catalog."""
+
+    field: str
+    value: str
+    source: str
+
+
+@dataclass
+class Estimates:
+    """Everything computed for one profile; checks read from here."""
+
+    values: dict[str, Estimate] = field(default_factory=dict)
+    assumptions: list[Assumption] = field(default_factory=list)
+    unknown: dict[str, str] = field(default_factory=dict)   # figure → why it is unknown
+    facts: dict[str, Any] = field(default_factory=dict)     # internal figures for checks
+
+    def add(self, key: str, value: float, unit: str, formula: str,
+            inputs: dict[str, str] | None = None, references: tuple[str, ...] = ()) -> None:
+        self.values[key] = Estimate(key, value, unit, formula,
+                                    tuple((inputs or {}).items()), references)
+
+    def get(self, key: str) -> float | None:
+        estimate = self.values.get(key)
+        return None if estimate is None else estimate.value
+
+    def assume(self, field_path: str, value: str, source: str) -> None:
+        self.assumptions.append(Assumption(field_path, value, source))
+
+
+def compute_precision(weight_precision: str, peaks: dict[str, Figure]) -> str | None:
+    """The arithmetic precision the hardware runs a model stored at ``weight_precision``."""
+    for candidate in _COMPUTE_PRECISION[weight_precision]:
+        if candidate in peaks:
+            return candidate
+    return None
+
+
+def kv_precision(profile: Profile) -> str:
+    """KV-cache precision: as given, else the weights' precision but not below fp8."""
+    if profile.workload.kv_precision:
+        return profile.workload.kv_precision
+    weights = profile.workload.precision
+    return "fp8" if weights in ("fp4", "int4") else weights
+
+
+def _fmt(value: float, unit: str) -> str:
+    return f"{value:.4g} {unit}"
+
+
+def _ref(fig: Figure | None) -> tuple[str, ...]:
+    return (fig.reference(),) if fig is not None else ()
+
+
+class _Builder:
+    def __init__(self, profile: Profile, resolved: Resolved, catalog: Catalog) -> None:
+        self.profile = profile
+        self.model: ModelSpec = resolved.model
+        self.hardware: HardwareSpec | None = resolved.hardware
+        self.catalog = catalog
+        self.resolved = resolved
+        self.out = Estimates()
+
+    # -- shared pieces ----------------------------------------------------------------
+    def efficiency(self) -> tuple[float, float]:
+        eff = self.profile.workload.efficiency
+        compute = eff.compute if eff and eff.compute else None
+        bandwidth = eff.bandwidth if eff and eff.bandwidth else None
+        if compute is None:
+            compute = calibration.EFF_COMPUTE
+            self.out.assume("workload.efficiency.compute", f"{compute:g}",
+                            f"calibrated: {calibration.CALIBRATION_REFERENCE}")
+        if bandwidth is None:
+            bandwidth = calibration.EFF_BANDWIDTH
+            self.out.assume("workload.efficiency.bandwidth", f"{bandwidth:g}",
+                            f"calibrated: {calibration.CALIBRATION_REFERENCE}")
+        self.out.facts["efficiency"] = {"compute": compute, "bandwidth": bandwidth}
+        return compute, bandwidth
+
+    def network(self) -> float | None:
+        dep = self.profile.deployment
+        if dep.distance is None and dep.access_network is None:
+            self.out.unknown["network_rtt_ms"] = \
+                "deployment.distance and deployment.access_network are not given"
+            return None
+        refs: list[str] = []
+        propagation = self.catalog.constant("networks", "fiber.propagation")
+        refs.append(propagation.reference())
+        route = self.route_factor()
+        access = 0.0
+        access_text = "none given"
+        if dep.access_network is not None:
+            entry = self.catalog.get("access_networks", dep.access_network)
+            rtt = entry.get("rtt") if entry else None
+            if not isinstance(rtt, Figure):
+                self.out.unknown["network_rtt_ms"] = \
+                    f"no sourced latency for access network {dep.access_network!r}"
+                return None
+            access = float(rtt.value)
+            access_text = f"{dep.access_network}: {access / MS:.3g} ms"
+            refs.append(rtt.reference())
+        distance = dep.distance or 0.0
+        rtt_s = network.network_rtt(distance, propagation.value, route, access)
+        self.out.add("network_rtt_ms", rtt_s / MS, "ms",
+                     "2 × distance × route factor × fiber delay + access network RTT",
+                     {"distance": _fmt(distance / 1e3, "km"),
+                      "fiber delay": f"{propagation.value * 1e9:.4g} µs/km",
+                      "route factor": f"{route:.3g}", "access network": access_text},
+                     (*refs, "route factor: least-squares fit to catalog networks:measured_rtt"))
+        return rtt_s
+
+    def route_factor(self) -> float:
+        raw = self.catalog._file("networks").get("measured_rtt") or []
+        propagation = self.catalog.constant("networks", "fiber.propagation").value
+        pairs = []
+        for row in raw:
+            km = row.get("great_circle_km")
+            rtt = row.get("rtt", {}).get("value") if isinstance(row.get("rtt"), dict) else None
+            if km and rtt:
+                from aiceiling.units import parse_quantity
+                pairs.append((float(km) * 1e3, parse_quantity(rtt, "time")))
+        factor = network.fit_route_factor(pairs, propagation)
+        self.out.facts["route_factor"] = factor
+        return factor
+
+    def peak(self, precision: str) -> tuple[str, Figure] | None:
+        hw = self.hardware
+        assert hw is not None
+        chosen = compute_precision(precision, hw.peak)
+        if chosen is None:
+            self.out.unknown["peak"] = (f"{hw.name} has no sourced peak for {precision} "
+                                        "or a wider precision")
+            return None
+        return chosen, hw.peak[chosen]
+
+    # -- LLM serving --------------------------------------------------------------------
+    def llm(self) -> None:
+        p, model, hw = self.profile, self.model, self.hardware
+        w = p.workload
+        counts = model.counts
+        if counts is None or not model.has_attention_shape:
+            self.out.unknown["model"] = (f"model {model.name!r} lacks the architecture "
+                                         "(layers, hidden, heads, kv_heads, head_dim, vocab)")
+            return
+        assert model.layers and model.hidden and model.heads and model.head_dim
+        precision = w.precision
+        kv_prec = kv_precision(p)
+        if not w.kv_precision:
+            self.out.assume("workload.kv_precision", kv_prec,
+                            "the weights' precision, not below fp8")
+        full_params = counts.embedding + counts.lm_head
+        weights = memory.weight_bytes(counts.blocks, full_params, precision)
+        self.out.add("weights_gb", weights / GB, "GB",
+                     "block parameters × bytes per weight (+ block scales) + embeddings "
+                     "and output layer × 2 B",
+                     {"parameters": f"{model.params / 1e9:.4g} B",
+                      "precision": precision}, model.references)
+        kv_value = memory.BYTES_PER_VALUE[kv_prec]
+        if model.mla:
+            kv_token = memory.mla_kv_bytes_per_token(
+                model.layers, model.mla["kv_lora_rank"], model.mla["qk_rope_head_dim"],
+                kv_value)
+        else:
+            assert model.kv_heads is not None
+            kv_token = memory.kv_bytes_per_token(model.layers, model.kv_heads,
+                                                 model.head_dim, kv_value)
+        window = float(model.sliding_window) if model.sliding_window else math.inf
+        self.out.facts["kv_bytes_per_token"] = kv_token
+        if hw is None:
+            return
+        if hw.memory is None:
+            self.out.unknown["memory"] = f"{hw.name} has no sourced memory figure"
+            return
+        prompt = w.prompt_tokens
+        output = w.output_tokens
+        if prompt is None or output is None:
+            self.out.unknown["tokens"] = "workload.prompt_tokens and output_tokens are needed"
+            return
+        sequence_tokens = prompt + output
+        kv_seq = memory.kv_cache_bytes(kv_token, sequence_tokens, 1, model.window_fraction,
+                                       window)
+        n = p.deployment.accelerators
+        reserve = p.deployment.memory_reserve
+        if reserve is None:
+            reserve = memory.DEFAULT_MEMORY_RESERVE
+            self.out.assume("deployment.memory_reserve", f"{reserve:g}",
+                            "vLLM default gpu_memory_utilization 0.9")
+        device_mem = float(hw.memory.value)
+        group = self.replica_size(n, weights, kv_seq, device_mem, reserve)
+        replicas = n // group
+        node = hw.node_size or n
+        tp = min(group, node)
+        pp = max(1, group // tp)
+        self.out.facts.update(tensor_parallel=tp, pipeline_parallel=pp, replicas=replicas,
+                              group=group)
+        usable_group = memory.usable_memory(device_mem, group, reserve)
+        free_kv = usable_group - weights
+        max_batch = memory.max_sequences(free_kv, kv_seq)
+        self.out.facts["max_batch"] = max_batch
+        self.out.facts["max_context"] = memory.max_context(free_kv, kv_token,
+                                                           model.window_fraction, window)
+
+        peak = self.peak(precision)
+        if hw.bandwidth is None or peak is None:
+            if hw.bandwidth is None:
+                self.out.unknown["bandwidth"] = f"{hw.name} has no sourced memory bandwidth"
+            self.memory_estimates(weights, kv_seq, 1, replicas, n, device_mem, reserve)
+            return
+        compute_prec, peak_fig = peak
+        eff_c, eff_b = self.efficiency()
+        link = hw.interconnect or hw.host_link
+        link_bw = float(link.value) / 2.0 if link else math.inf  # bidirectional figure
+        if group > 1 and link is None:
+            self.out.unknown["interconnect"] = f"{hw.name} has no sourced interconnect figure"
+        replica = serving.Replica(
+            peak_flops=float(peak_fig.value), bandwidth=float(hw.bandwidth.value),
+            eff_compute=eff_c, eff_bandwidth=eff_b, tp=tp, pp=pp, link_bandwidth=link_bw,
+            allreduce_latency=calibration.ALLREDUCE_LATENCY_S)
+        expert_bytes = model.expert_params * (memory.weight_bytes(1.0, 0.0, precision))
+        transformer = serving.Transformer(
+            block_params_active=counts.blocks_active, lm_head_params=counts.lm_head or
+            counts.embedding, layers=model.layers, attention_dim=model.heads * model.head_dim,
+            hidden=model.hidden, dense_weight_bytes=weights - model.experts * expert_bytes,
+            expert_weight_bytes=expert_bytes, experts=model.experts,
+            experts_active=model.experts_active, kv_bytes_per_token=kv_token,
+            window_fraction=model.window_fraction, window=window)
+        hw_refs = (*_ref(hw.memory), *_ref(hw.bandwidth), *_ref(peak_fig))
+        self.out.facts.update(compute_precision=compute_prec, replica=replica,
+                              transformer=transformer, hw_refs=hw_refs)
+
+        def point(batch: int) -> serving.ServingPoint:
+            return serving.serving_point(replica, transformer, max(batch, 1), prompt, output)
+
+        rtt = self.network()
+        traffic = w.traffic
+        peak_rps = traffic.requests_per_s * traffic.peak_factor if traffic else None
+        # Concurrency: as given, else Little's law at peak traffic, solved by iteration.
+        if traffic and traffic.concurrency:
+            concurrency = traffic.concurrency
+        elif peak_rps:
+            concurrency = 1
+            for _ in range(60):
+                per_replica = max(1, math.ceil(concurrency / replicas))
+                pt = point(per_replica)
+                in_system = peak_rps * (pt.prefill_s + output * pt.tpot_s)
+                nxt = max(1, math.ceil(in_system))
+                if nxt == concurrency or nxt > max(max_batch, 1) * replicas * 4:
+                    concurrency = nxt
+                    break
+                concurrency = nxt
+            self.out.assume("workload.traffic.concurrency", str(concurrency),
+                            "Little's law: peak requests/s × time in system")
+        else:
+            concurrency = 1
+        batch = max(1, math.ceil(concurrency / replicas))
+        self.out.facts.update(concurrency=concurrency, batch=batch, peak_rps=peak_rps)
+        self.memory_estimates(weights, kv_seq, concurrency, replicas, n, device_mem, reserve)
+
+        pt = point(batch)
+        self.out.add("prefill_ms", pt.prefill_s / MS, "ms",
+                     "roofline(2 × active block params × P + 2 × layers × P² × heads·head_dim, "
+                     "weights) + 2 × layers all-reduces",
+                     {"prompt tokens": str(prompt), "compute precision": compute_prec,
+                      "tensor parallel": str(tp),
+                      "achievable compute": _fmt(replica.compute_rate / 1e12, "TFLOP/s")},
+                     hw_refs)
+        queue = serving.md1_wait(peak_rps / replicas, pt.prefill_s) if peak_rps else 0.0
+        queue += pt.tpot_s / 2.0 if peak_rps else 0.0
+        ttft = pt.prefill_s + queue + (rtt or 0.0)
+        self.out.add("ttft_ms", ttft / MS, "ms",
+                     "network RTT + queueing (M/D/1 on prefill + half a decode step) + prefill",
+                     {"prefill": _fmt(pt.prefill_s / MS, "ms"),
+                      "queueing": _fmt(queue / MS, "ms"),
+                      "network": _fmt((rtt or 0.0) / MS, "ms") if rtt is not None
+                      else "not modeled"}, hw_refs)
+        self.out.add("tpot_ms", pt.tpot_s / MS, "ms",
+                     "mean decode step at the batch: max(FLOPs / compute, (weights + KV) / "
+                     "bandwidth) + all-reduces, summed over the growing KV cache",
+                     {"batch per replica": str(batch), "replicas": str(replicas),
+                      "achievable bandwidth": _fmt(replica.memory_rate / 1e12, "TB/s")},
+                     hw_refs)
+        self.out.add("tokens_per_s", pt.tokens_per_s * replicas, "tokens/s",
+                     "replicas × batch × output tokens / (prefill of the batch + decode)",
+                     {"batch per replica": str(batch), "replicas": str(replicas)}, hw_refs)
+        self.out.add("latency_e2e_ms", (ttft + (output - 1) * pt.tpot_s) / MS, "ms",
+                     "TTFT + (output tokens − 1) × TPOT",
+                     {"output tokens": str(output)}, hw_refs)
+        if max_batch >= 1:
+            top = point(max_batch)
+            self.out.add("max_tokens_per_s", top.tokens_per_s * replicas, "tokens/s",
+                         "throughput at the largest batch that fits in memory",
+                         {"max batch per replica": str(max_batch)}, hw_refs)
+            self.out.add("max_requests_per_s", top.requests_per_s * replicas, "requests/s",
+                         "max_tokens_per_s / output tokens", {}, hw_refs)
+            budget = w.latency.tpot if w.latency and w.latency.tpot else None
+            if budget is not None:
+                within = serving.largest_batch(max_batch,
+                                               lambda b: point(b).tpot_s <= budget)
+            else:
+                within = max_batch
+            self.out.facts["capacity_batch"] = within
+            self.out.facts["capacity_rps"] = point(within).requests_per_s * replicas \
+                if within else 0.0
+
+    def replica_size(self, n: int, weights: float, kv_seq: float, device_mem: float,
+                     reserve: float) -> int:
+        """Accelerators per model replica: as given, else the smallest divisor of the count
+        that holds the weights and one full sequence."""
+        given = self.profile.deployment.tensor_parallel
+        if given:
+            return given
+        for group in range(1, n + 1):
+            if n % group == 0 and \
+                    memory.usable_memory(device_mem, group, reserve) >= weights + kv_seq:
+                if group > 1:
+                    self.out.assume("deployment.tensor_parallel", str(group),
+                                    "smallest group of accelerators that holds the weights "
+                                    "and one full sequence")
+                return group
+        return n
+
+    def memory_estimates(self, weights: float, kv_seq: float, sequences: int, replicas: int,
+                         n: int, device_mem: float, reserve: float) -> None:
+        hw = self.hardware
+        assert hw is not None and hw.memory is not None
+        kv = kv_seq * sequences
+        reserved = device_mem * n * reserve
+        self.out.add("kv_cache_gb", kv / GB, "GB",
+                     "2 × layers × KV heads × head dim × bytes × tokens × sequences",
+                     {"sequences": str(sequences),
+                      "tokens per sequence": str((self.profile.workload.prompt_tokens or 0)
+                                                 + (self.profile.workload.output_tokens or 0)),
+                      "KV bytes per token": _fmt(self.out.facts["kv_bytes_per_token"] / 1024,
+                                                 "KiB")}, self.model.references)
+        self.out.add("memory_required_gb", (weights * replicas + kv + reserved) / GB, "GB",
+                     "replicas × weights + KV cache + runtime reserve",
+                     {"replicas": str(replicas), "reserve": f"{reserve:.0%} of memory"},
+                     self.model.references)
+        self.out.add("memory_available_gb", device_mem * n / GB, "GB",
+                     "accelerators × memory per accelerator",
+                     {"accelerators": str(n), "memory": _fmt(device_mem / GB, "GB")},
+                     _ref(hw.memory))
+        self.out.facts.update(weights_per_replica=weights, reserve=reserve)
+
+    # -- other kinds ---------------------------------------------------------------------
+    def vision(self) -> None:
+        p, model, hw = self.profile, self.model, self.hardware
+        flops = model.flops_per_request
+        if flops is None:
+            self.out.unknown["flops"] = f"model {model.name!r} has no sourced FLOPs per request"
+            return
+        precision = p.workload.precision
+        weights = memory.weight_bytes(model.params, 0.0, precision)
+        self.out.add("weights_gb", weights / GB, "GB", "parameters × bytes per weight",
+                     {"parameters": f"{model.params / 1e6:.4g} M", "precision": precision},
+                     model.references)
+        rtt = self.network()
+        if hw is None:
+            return
+        n = p.deployment.accelerators
+        if hw.memory is not None:
+            reserve = p.deployment.memory_reserve
+            if reserve is None:
+                reserve = memory.DEFAULT_MEMORY_RESERVE
+                self.out.assume("deployment.memory_reserve", f"{reserve:g}",
+                                "vLLM default gpu_memory_utilization 0.9")
+            self.out.add("memory_required_gb", (weights * n + hw.memory.value * n * reserve)
+                         / GB, "GB", "accelerators × weights + runtime reserve", {},
+                         model.references)
+            self.out.add("memory_available_gb", hw.memory.value * n / GB, "GB",
+                         "accelerators × memory per accelerator", {}, _ref(hw.memory))
+        peak = self.peak(precision)
+        if peak is None:
+            return
+        eff_c, eff_b = self.efficiency()
+        compute_rate = float(peak[1].value) * eff_c
+        if hw.bandwidth is not None:
+            memory_rate = float(hw.bandwidth.value) * eff_b
+        elif hw.memory is None:  # weights held on chip (e.g. Hailo-8): no DRAM traffic
+            memory_rate = math.inf
+        else:
+            self.out.unknown["bandwidth"] = f"{hw.name} has no sourced memory bandwidth"
+            return
+        traffic = p.workload.traffic
+        batch = traffic.concurrency if traffic and traffic.concurrency else 1
+        per_batch = inference.request_time(float(flops.value), weights, batch, compute_rate,
+                                           memory_rate)
+        refs = (*_ref(peak[1]), flops.reference())
+        self.out.facts.update(batch=batch, compute_precision=peak[0], hw_refs=refs)
+        self.out.add("inference_ms", per_batch / MS, "ms",
+                     "max(batch × FLOPs per request / compute, weights / bandwidth)",
+                     {"FLOPs per request": flops.text, "batch": str(batch),
+                      "compute precision": peak[0]}, refs)
+        self.out.add("latency_e2e_ms", (per_batch + (rtt or 0.0)) / MS, "ms",
+                     "network RTT + inference time", {}, refs)
+        self.out.add("max_requests_per_s", n * batch / per_batch, "requests/s",
+                     "accelerators × batch / time per batch", {"batch": str(batch)}, refs)
+        self.out.facts["capacity_rps"] = n * batch / per_batch
+        if traffic:
+            self.out.facts["peak_rps"] = traffic.requests_per_s * traffic.peak_factor
+
+    def train(self) -> None:
+        p, model, hw = self.profile, self.model, self.hardware
+        w = p.workload
+        if hw is None:
+            return
+        n = p.deployment.accelerators
+        state = memory.training_state_bytes(model.params)
+        if hw.memory is not None:
+            reserve = p.deployment.memory_reserve
+            if reserve is None:
+                reserve = memory.DEFAULT_MEMORY_RESERVE
+                self.out.assume("deployment.memory_reserve", f"{reserve:g}",
+                                "vLLM default gpu_memory_utilization 0.9")
+            self.out.add("memory_required_gb", (state + hw.memory.value * n * reserve) / GB,
+                         "GB", "16 B per parameter (mixed-precision Adam, fully sharded) + "
+                         "runtime reserve", {"parameters": f"{model.params / 1e9:.4g} B"},
+                         ("Rajbhandari et al. 2020, ZeRO, arXiv:1910.02054",))
+            self.out.add("memory_available_gb", hw.memory.value * n / GB, "GB",
+                         "accelerators × memory per accelerator", {}, _ref(hw.memory))
+        if w.train_tokens is None:
+            self.out.unknown["train_tokens"] = "workload.train_tokens is not given"
+            return
+        peak = self.peak(w.precision)
+        if peak is None:
+            return
+        eff = w.efficiency.training if w.efficiency and w.efficiency.training else None
+        if eff is None:
+            eff = calibration.TRAINING_MFU
+            self.out.assume("workload.efficiency.training", f"{eff:g}",
+                            "Llama 3 405B: 38-43 % MFU (arXiv:2407.21783, Table 4)")
+        flops = training.training_flops(model.active_params, w.train_tokens)
+        seconds = training.training_time(flops, n, float(peak[1].value), eff)
+        self.out.add("training_flops", flops, "FLOP", "6 × active parameters × tokens",
+                     {"parameters": f"{model.active_params / 1e9:.4g} B",
+                      "tokens": f"{w.train_tokens:.4g}"},
+                     ("Kaplan et al. 2020, arXiv:2001.08361 §2.1",))
+        self.out.add("training_days", seconds / DAY, "days",
+                     "training FLOPs / (accelerators × peak × utilization)",
+                     {"accelerators": str(n), "peak": f"{peak[1].text} ({peak[0]})",
+                      "utilization": f"{eff:g}"}, (*_ref(peak[1]),))
+
+
+def build(profile: Profile, resolved: Resolved, catalog: Catalog) -> Estimates:
+    """Compute every estimate that applies to the profile."""
+    builder = _Builder(profile, resolved, catalog)
+    kind = profile.workload.kind
+    if kind == "llm-inference":
+        if resolved.model.is_llm:
+            builder.llm()
+        else:
+            builder.out.unknown["model"] = (f"{resolved.model.name} is a {resolved.model.kind} "
+                                            "model; use kind: inference")
+    elif kind == "inference":
+        builder.vision()
+    else:
+        builder.train()
+    if resolved.hardware is None:
+        builder.out.unknown["hardware"] = (
+            "deployment.hardware is not given" if not profile.deployment.hosted_api else
+            "the model runs behind a hosted API; its hardware is the provider's")
+    return builder.out

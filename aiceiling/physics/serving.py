@@ -1,0 +1,276 @@
+"""LLM serving time on accelerators: prefill, decode, tensor parallelism, throughput.
+
+Model (a roofline with calibrated fractions of peak, after Williams et al. 2009,
+"Roofline", CACM 52(4), and Pope et al. 2022, arXiv:2211.05102):
+
+* each step takes max(FLOPs / achievable compute, bytes / achievable bandwidth) plus the
+  tensor-parallel all-reduces;
+* prefill multiplies every active weight with every prompt token (compute-bound) and adds
+  causal attention over the prompt;
+* decode reads all weights the batch touches and every sequence's KV cache once per
+  generated token — memory-bound at small batch, compute-bound at large batch — summed
+  exactly over the growing KV cache;
+* MoE layers compute only the routed experts per token, but a batch touches the union of
+  its tokens' experts, so small batches read few experts and large batches read them all.
+
+Units: seconds, FLOPs, bytes, FLOP/s, B/s, tokens.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# Activations exchanged between tensor-parallel ranks are 16-bit. [bytes per value]
+ACTIVATION_BYTES = 2.0
+
+
+@dataclass(frozen=True)
+class Replica:
+    """One copy of the model spread over tp × pp accelerators."""
+
+    peak_flops: float          # per accelerator at the compute precision [FLOP/s]
+    bandwidth: float           # per accelerator memory bandwidth [B/s]
+    eff_compute: float         # achievable fraction of peak_flops [-]
+    eff_bandwidth: float       # achievable fraction of bandwidth [-]
+    tp: int = 1                # tensor-parallel degree [-]
+    pp: int = 1                # pipeline stages [-]
+    link_bandwidth: float = math.inf   # per-accelerator scale-up bandwidth, one direction [B/s]
+    allreduce_latency: float = 0.0     # fixed cost of one all-reduce [s]
+
+    @property
+    def compute_rate(self) -> float:
+        """Achievable FLOP/s of one pipeline stage (tp accelerators). [FLOP/s]"""
+        return self.tp * self.peak_flops * self.eff_compute
+
+    @property
+    def memory_rate(self) -> float:
+        """Achievable bytes/s of one pipeline stage. [B/s]"""
+        return self.tp * self.bandwidth * self.eff_bandwidth
+
+
+@dataclass(frozen=True)
+class Transformer:
+    """What serving cost depends on, for one model at one precision."""
+
+    block_params_active: float     # active parameters in the transformer blocks per token
+    lm_head_params: float          # output layer parameters
+    layers: int
+    attention_dim: int             # heads × head_dim [values]
+    hidden: int
+    dense_weight_bytes: float      # weights every token reads (all but routed experts) [B]
+    expert_weight_bytes: float     # weights of one routed expert, all MoE layers together [B]
+    experts: int = 1               # routed experts per MoE layer (1 = dense model)
+    experts_active: int = 1        # experts per token
+    kv_bytes_per_token: float = 0.0
+    window_fraction: float = 0.0   # share of KV (and attention) in sliding-window layers
+    window: float = math.inf       # sliding window [tokens]
+
+    @property
+    def weight_bytes(self) -> float:
+        return self.dense_weight_bytes + self.experts * self.expert_weight_bytes
+
+
+def expected_experts_touched(experts: int, experts_active: int, tokens: float) -> float:
+    """Expected number of distinct routed experts a batch of tokens uses in one layer. [-]
+
+    With uniform routing of k of E experts per token, an expert is missed by one token
+    with probability 1 − k/E, so E · (1 − (1 − k/E)^n) experts are touched by n tokens.
+    Reference: the occupancy argument of Rajbhandari et al. 2022, "DeepSpeed-MoE",
+    arXiv:2201.05596, §5 (expert weights read per batch).
+    """
+    if experts <= 1:
+        return float(experts)
+    miss = 1.0 - min(experts_active, experts) / experts
+    return float(experts * (1.0 - miss ** max(tokens, 0.0)))
+
+
+def weight_bytes_read(model: Transformer, tokens: float) -> float:
+    """Weight bytes one forward step over ``tokens`` tokens reads from memory. [B]"""
+    touched = expected_experts_touched(model.experts, model.experts_active, tokens)
+    return model.dense_weight_bytes + model.expert_weight_bytes * touched
+
+
+def prefill_flops(model: Transformer, prompt_tokens: float) -> float:
+    """FLOPs to prefill one prompt. [FLOP]
+
+    2 FLOPs per active block parameter per token (Kaplan et al. 2020, arXiv:2001.08361,
+    §2.1), causal attention 2 · layers · P² · attention_dim (QKᵀ and AV, halved by the causal
+    mask), and the output layer for the last token only (the next-token logits).
+    """
+    matmul = 2.0 * model.block_params_active * prompt_tokens + 2.0 * model.lm_head_params
+    attention = 2.0 * model.layers * prompt_tokens ** 2 * model.attention_dim
+    return matmul + attention
+
+
+def allreduce_time(message_bytes: float, tp: int, link_bandwidth: float,
+                   latency: float) -> float:
+    """Ring all-reduce of ``message_bytes`` over ``tp`` ranks. [s]
+
+    Each rank sends and receives 2 (tp − 1) / tp of the message (Patarasuk & Yuan 2009,
+    "Bandwidth optimal all-reduce algorithms", JPDC 69(2)), plus a fixed latency per call.
+    """
+    if tp <= 1:
+        return 0.0
+    return latency + 2.0 * (tp - 1) / tp * message_bytes / link_bandwidth
+
+
+def tensor_parallel_time(replica: Replica, model: Transformer, tokens: float) -> float:
+    """Communication of one forward step over ``tokens`` tokens with tensor parallelism. [s]
+
+    Megatron-style tensor parallelism all-reduces the activations twice per layer (after
+    attention and after the MLP): Shoeybi et al. 2019, "Megatron-LM", arXiv:1909.08053, §3.
+    """
+    message = tokens * model.hidden * ACTIVATION_BYTES
+    per_call = allreduce_time(message, replica.tp, replica.link_bandwidth,
+                              replica.allreduce_latency)
+    return 2.0 * model.layers * per_call
+
+
+def roofline_time(flops: float, bytes_moved: float, replica: Replica) -> float:
+    """Time of a step bound by compute or by memory traffic, whichever is slower. [s]"""
+    return max(flops / replica.compute_rate, bytes_moved / replica.memory_rate)
+
+
+def prefill_time(replica: Replica, model: Transformer, prompt_tokens: float,
+                 sequences: float = 1.0) -> float:
+    """Time to prefill ``sequences`` prompts of ``prompt_tokens`` tokens together. [s]"""
+    tokens = prompt_tokens * sequences
+    flops = prefill_flops(model, prompt_tokens) * sequences
+    bytes_moved = weight_bytes_read(model, tokens) + \
+        model.kv_bytes_per_token * tokens  # the KV cache is written once
+    return roofline_time(flops, bytes_moved, replica) + \
+        tensor_parallel_time(replica, model, tokens)
+
+
+def _window_tokens(context: float, model: Transformer) -> float:
+    """Tokens of KV read per sequence at ``context``, windowed layers capped. [tokens]"""
+    return (1.0 - model.window_fraction) * context + \
+        model.window_fraction * min(context, model.window)
+
+
+def decode_step_time(replica: Replica, model: Transformer, batch: float,
+                     context: float) -> float:
+    """One decode step: ``batch`` sequences each with ``context`` tokens of KV cache. [s]"""
+    kv_tokens = _window_tokens(context, model) * batch
+    flops = (2.0 * (model.block_params_active + model.lm_head_params) * batch
+             + 4.0 * model.layers * model.attention_dim * kv_tokens)
+    bytes_moved = weight_bytes_read(model, batch) + model.kv_bytes_per_token * kv_tokens
+    return roofline_time(flops, bytes_moved, replica) + \
+        tensor_parallel_time(replica, model, batch)
+
+
+def _sum_linear(a: int, b: int, intercept: float, slope: float) -> float:
+    """Σ_{t=a}^{b-1} (intercept + slope · t)."""
+    n = b - a
+    if n <= 0:
+        return 0.0
+    return n * intercept + slope * (a + b - 1) * n / 2.0
+
+
+def _sum_max_lines(a: int, b: int, line1: tuple[float, float],
+                   line2: tuple[float, float]) -> float:
+    """Σ_{t=a}^{b-1} max(line1(t), line2(t)) for lines given as (intercept, slope)."""
+    if b <= a:
+        return 0.0
+    (i1, s1), (i2, s2) = line1, line2
+    if s1 != s2:
+        cross = (i2 - i1) / (s1 - s2)
+        if a < cross < b:
+            split = min(b, max(a, math.ceil(cross)))
+            return _sum_max_lines(a, split, line1, line2) + _sum_max_lines(split, b, line1, line2)
+    mid = (a + b - 1) / 2.0
+    upper = line1 if i1 + s1 * mid >= i2 + s2 * mid else line2
+    return _sum_linear(a, b, *upper)
+
+
+def decode_time(replica: Replica, model: Transformer, batch: float, prompt_tokens: float,
+                output_tokens: int) -> float:
+    """Time to generate ``output_tokens`` tokens for ``batch`` sequences together. [s]
+
+    Exact sum over the decode steps t = 0 … O−1 of the step time at context P + t: compute
+    and memory time are each linear in t (piecewise, with a break where sliding-window
+    layers stop growing), so the sum of their maximum has a closed form per piece.
+    """
+    attention_flops = 4.0 * model.layers * model.attention_dim * batch
+    matmul_flops = 2.0 * (model.block_params_active + model.lm_head_params) * batch
+    weights = weight_bytes_read(model, batch)
+    comm = tensor_parallel_time(replica, model, batch)
+    c_rate, m_rate = replica.compute_rate, replica.memory_rate
+    kv_byte = model.kv_bytes_per_token * batch
+
+    def lines(growth: float, kv_at_zero: float) -> tuple[tuple[float, float], ...]:
+        compute = ((matmul_flops + attention_flops * kv_at_zero) / c_rate,
+                   attention_flops * growth / c_rate)
+        memory = ((weights + kv_byte * kv_at_zero) / m_rate, kv_byte * growth / m_rate)
+        return compute, memory
+
+    total = 0.0
+    window_break = output_tokens if math.isinf(model.window) else \
+        int(min(output_tokens, max(0.0, math.ceil(model.window - prompt_tokens))))
+    if window_break > 0:  # every layer still growing
+        total += _sum_max_lines(0, window_break, *lines(1.0, prompt_tokens))
+    if window_break < output_tokens:  # windowed layers capped
+        full = 1.0 - model.window_fraction
+        at_zero = full * prompt_tokens + model.window_fraction * model.window
+        total += _sum_max_lines(window_break, output_tokens, *lines(full, at_zero))
+    return total + comm * output_tokens
+
+
+@dataclass(frozen=True)
+class ServingPoint:
+    """Serving figures of one replica at one batch size."""
+
+    batch: int
+    prefill_s: float          # one prompt alone [s]
+    tpot_s: float             # mean time per output token at this batch [s]
+    requests_per_s: float     # one replica [1/s]
+    tokens_per_s: float       # generated tokens, one replica [1/s]
+
+
+def serving_point(replica: Replica, model: Transformer, batch: int, prompt_tokens: int,
+                  output_tokens: int) -> ServingPoint:
+    """Throughput and per-token latency of one replica running ``batch`` sequences. [-]
+
+    With continuous batching a replica spends, per ``batch`` requests, the prefill of
+    ``batch`` prompts and the decode of ``batch`` × ``output_tokens`` tokens; pipeline
+    stages overlap micro-batches, multiplying throughput (not latency) by ``pp``
+    (Huang et al. 2019, "GPipe", arXiv:1811.06965).
+    """
+    prefill_one = prefill_time(replica, model, prompt_tokens, 1.0)
+    prefill_all = prefill_time(replica, model, prompt_tokens, float(batch))
+    decode = decode_time(replica, model, float(batch), prompt_tokens, output_tokens)
+    cycle = prefill_all + decode
+    rps = replica.pp * batch / cycle
+    return ServingPoint(batch=batch, prefill_s=prefill_one, tpot_s=decode / output_tokens,
+                        requests_per_s=rps, tokens_per_s=rps * output_tokens)
+
+
+def md1_wait(arrival_rate: float, service_time: float) -> float:
+    """Mean queueing delay of an M/D/1 queue (Poisson arrivals, fixed service time). [s]
+
+    W_q = ρ / (2 μ (1 − ρ)) with ρ = λ · S (Pollaczek–Khinchine formula for deterministic
+    service; Kleinrock 1975, "Queueing Systems", vol. 1, §5.7). Infinite when ρ ≥ 1.
+    """
+    rho = arrival_rate * service_time
+    if rho >= 1.0:
+        return math.inf
+    return rho * service_time / (2.0 * (1.0 - rho))
+
+
+def largest_batch(limit: int, check: Callable[[int], bool]) -> int:
+    """Largest batch b in 1..limit with check(b) true, for a check monotone in b. [-]
+
+    Returns 0 when even a batch of one fails.
+    """
+    if limit < 1 or not check(1):
+        return 0
+    low, high = 1, limit
+    while low < high:
+        mid = (low + high + 1) // 2
+        if check(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low

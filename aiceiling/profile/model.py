@@ -1,0 +1,278 @@
+"""The profile: Pydantic models of SPEC §3, with quantities parsed to SI floats at the edge.
+
+Field names are a public interface. Every quantity field documents its SI unit, which a
+bare number means; strings carry their unit (``"40 kW"``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    field_validator,
+)
+
+from aiceiling.units import (
+    EXAMPLES,
+    Money,
+    Rate,
+    parse_count,
+    parse_money,
+    parse_quantity,
+    parse_rate,
+)
+
+SCHEMA_VERSION = 1
+
+Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4"]
+Industry = Literal["healthcare", "finance", "manufacturing", "enterprise-erp", "mobile-iot",
+                   "other"]
+Kind = Literal["llm-inference", "inference", "training", "fine-tuning"]
+Classification = Literal["public", "internal", "confidential", "pii", "phi", "pci"]
+Origin = Literal["device", "site", "cloud"]
+Reach = Literal["device", "site", "country", "region", "anywhere"]
+Placement = Literal["cloud", "on-prem", "edge", "device", "hybrid"]
+AccessNetwork = Literal["lan", "fiber", "wifi", "5g", "lte", "satellite"]
+Cooling = Literal["air", "rear-door", "direct-liquid", "immersion"]
+
+SI_UNITS = {
+    "power": "W", "energy": "J", "time": "s", "data": "B", "data/time": "B/s", "ops": "FLOP",
+    "ops/time": "FLOP/s", "length": "m", "volume": "m3", "volume/time": "m3/s",
+    "volume/energy": "m3/J", "mass/energy": "kg/J", "mass/time": "kg/s", "mass": "kg",
+}
+
+
+def _parse(dimension: str) -> BeforeValidator:
+    def parse(value: object) -> float:
+        return parse_quantity(value, dimension)
+
+    return BeforeValidator(parse)
+
+
+def _schema(dimension: str) -> WithJsonSchema:
+    return WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}],
+                           "description": f"{dimension}, e.g. {EXAMPLES[dimension]!r}; "
+                                          f"a bare number is in {SI_UNITS[dimension]}"})
+
+
+_COUNT_PARSE = BeforeValidator(parse_count)
+_COUNT_SCHEMA = WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}],
+                                "description": "a count, e.g. 1.4e12"})
+
+Power = Annotated[float, _parse("power"), _schema("power"), Field(gt=0)]
+Energy = Annotated[float, _parse("energy"), _schema("energy"), Field(gt=0)]
+Duration = Annotated[float, _parse("time"), _schema("time"), Field(gt=0)]
+DataSize = Annotated[float, _parse("data"), _schema("data"), Field(ge=0)]
+DataSizePositive = Annotated[float, _parse("data"), _schema("data"), Field(gt=0)]
+Bandwidth = Annotated[float, _parse("data/time"), _schema("data/time"), Field(gt=0)]
+Ops = Annotated[float, _parse("ops"), _schema("ops"), Field(gt=0)]
+OpsRate = Annotated[float, _parse("ops/time"), _schema("ops/time"), Field(gt=0)]
+Length = Annotated[float, _parse("length"), _schema("length"), Field(ge=0)]
+VolumeRate = Annotated[float, _parse("volume/time"), _schema("volume/time"), Field(ge=0)]
+WaterIntensity = Annotated[float, _parse("volume/energy"), _schema("volume/energy"), Field(ge=0)]
+CarbonIntensity = Annotated[float, _parse("mass/energy"), _schema("mass/energy"), Field(ge=0)]
+MassRate = Annotated[float, _parse("mass/time"), _schema("mass/time"), Field(ge=0)]
+Count = Annotated[float, _COUNT_PARSE, _COUNT_SCHEMA, Field(gt=0)]
+Fraction = Annotated[float, Field(gt=0, le=1)]
+
+MoneyField = Annotated[Money, BeforeValidator(parse_money),
+                       WithJsonSchema({"type": "string", "description": "money, e.g. '12000 EUR'"})]
+
+
+def _energy_rate(value: object) -> Rate:
+    return parse_rate(value, "energy")
+
+
+EnergyPrice = Annotated[Rate, BeforeValidator(_energy_rate),
+                        WithJsonSchema({"type": "string",
+                                        "description": "price per energy, e.g. '0.22 EUR/kWh'"})]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class InlineModel(_Strict):
+    """A model described inline instead of by catalog id."""
+
+    name: str
+    params: Count
+    active_params: Count | None = None
+    layers: int | None = Field(None, gt=0)
+    hidden: int | None = Field(None, gt=0)
+    heads: int | None = Field(None, gt=0)
+    kv_heads: int | None = Field(None, gt=0)
+    head_dim: int | None = Field(None, gt=0)
+    ffn: int | None = Field(None, gt=0)
+    vocab: int | None = Field(None, gt=0)
+    max_context: int | None = Field(None, gt=0)
+    experts: int | None = Field(None, gt=0)
+    experts_active: int | None = Field(None, gt=0)
+    flops_per_request: Ops | None = None
+
+
+class Traffic(_Strict):
+    requests_per_s: float = Field(ge=0, description="average requests per second")
+    peak_factor: float = Field(1.0, ge=1, description="peak / average")
+    concurrency: int | None = Field(
+        None, gt=0,
+        description="sequences served together; default from peak traffic × latency")
+
+
+class Latency(_Strict):
+    e2e: Duration | None = None
+    ttft: Duration | None = None
+    tpot: Duration | None = None
+    jitter: Duration | None = None
+
+
+class Efficiency(_Strict):
+    compute: Fraction | None = Field(None, description="achievable fraction of peak compute")
+    bandwidth: Fraction | None = Field(None, description="achievable fraction of peak memory "
+                                                         "bandwidth")
+    training: Fraction | None = Field(None, description="training model-FLOPs utilization")
+
+
+def _model_tag(value: Any) -> str:
+    return "inline" if isinstance(value, dict | InlineModel) else "id"
+
+
+ModelRef = Annotated[
+    Annotated[str, Tag("id")] | Annotated[InlineModel, Tag("inline")],
+    Discriminator(_model_tag),
+]
+
+
+class Workload(_Strict):
+    kind: Kind
+    model: ModelRef
+    precision: Precision = "bf16"
+    kv_precision: Precision | None = None
+    prompt_tokens: int | None = Field(None, gt=0, le=10_000_000)
+    output_tokens: int | None = Field(None, gt=0, le=10_000_000)
+    traffic: Traffic | None = None
+    latency: Latency | None = None
+    efficiency: Efficiency | None = None
+    train_tokens: Count | None = None
+    data_tokens_available: Count | None = None
+    deadline: Duration | None = None
+
+
+class InlineHardware(_Strict):
+    """An accelerator described inline instead of by catalog id."""
+
+    name: str
+    memory: DataSizePositive | None = None
+    bandwidth: Bandwidth | None = None
+    peak: dict[Precision, OpsRate] = Field(default_factory=dict)
+    power: Power | None = None
+    lead_time: Duration | None = None
+
+
+def _hardware_tag(value: Any) -> str:
+    return "inline" if isinstance(value, dict | InlineHardware) else "id"
+
+
+HardwareRef = Annotated[
+    Annotated[str, Tag("id")] | Annotated[InlineHardware, Tag("inline")],
+    Discriminator(_hardware_tag),
+]
+
+
+class Data(_Strict):
+    classification: Classification = "internal"
+    origin: Origin | None = None
+    may_leave: Reach | None = None
+    residency: list[str] = Field(default_factory=list)
+    volume_per_day: DataSize | None = None
+
+
+class Deployment(_Strict):
+    placement: Placement
+    country: str | None = None
+    region: str | None = None
+    hardware: HardwareRef | None = None
+    accelerators: int = Field(1, gt=0, le=10_000_000)
+    tensor_parallel: int | None = Field(None, gt=0)
+    memory_reserve: float | None = Field(
+        None, ge=0, lt=1, description="fraction of accelerator memory held back by the runtime")
+    distance: Length | None = None
+    access_network: AccessNetwork | None = None
+    hosted_api: bool = False
+    fallback: bool = False
+
+
+class Site(_Strict):
+    power_budget: Power | None = None
+    pue: float | None = Field(None, ge=1, le=5)
+    wue: WaterIntensity | None = None
+    rack_power_limit: Power | None = None
+    cooling: Cooling | None = None
+    racks_available: int | None = Field(None, ge=0)
+    water_budget: VolumeRate | None = None
+    grid_headroom: Annotated[float, _parse("power"), _schema("power"), Field(ge=0)] | None = None
+    grid_upgrade_lead_time: Duration | None = None
+    battery: Energy | None = None
+    runtime_required: Duration | None = None
+
+
+class EnergySection(_Strict):
+    price: EnergyPrice | None = None
+    carbon_intensity: CarbonIntensity | None = None
+    carbon_budget: MassRate | None = None
+
+
+class Schedule(_Strict):
+    go_live: dt.date | None = None
+    hardware_lead_time: Annotated[float, _parse("time"), _schema("time"), Field(ge=0)] | None = None
+    order_date: dt.date | None = Field(
+        None, description="when hardware is ordered; default: the day of the run")
+
+
+class Budget(_Strict):
+    monthly: MoneyField | None = None
+    hardware_price: MoneyField | None = None
+    amortization: Duration | None = None
+
+
+class Governance(_Strict):
+    requires: list[str] = Field(default_factory=list)
+    provides: list[str] = Field(default_factory=list)
+
+
+class Waiver(_Strict):
+    check: str
+    reason: str = Field(min_length=1)
+    expires: dt.date
+
+
+class Profile(_Strict):
+    aiceiling: int = Field(description="profile schema version")
+    name: str | None = None
+    industry: Industry = "other"
+    description: str | None = None
+    workload: Workload
+    data: Data | None = None
+    deployment: Deployment
+    site: Site | None = None
+    energy: EnergySection | None = None
+    schedule: Schedule | None = None
+    budget: Budget | None = None
+    governance: Governance | None = None
+    waivers: list[Waiver] = Field(default_factory=list)
+
+    @field_validator("aiceiling")
+    @classmethod
+    def _version(cls, value: int) -> int:
+        if value != SCHEMA_VERSION:
+            raise ValueError(f"unsupported schema version {value}; "
+                             f"this aiceiling reads version {SCHEMA_VERSION}")
+        return value

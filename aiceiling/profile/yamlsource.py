@@ -1,0 +1,202 @@
+"""Safe YAML loading that keeps the line and column of every node.
+
+Only the YAML core schema is accepted (no language-specific tags are ever constructed),
+duplicate keys are an error (silently taking the last one loses data), and the expanded
+size and depth of a document are bounded so that alias bombs and deep nesting fail fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from aiceiling.errors import Diagnostic, InputError
+
+MAX_FILE_BYTES = 1_000_000
+MAX_NODES = 100_000
+MAX_DEPTH = 64
+
+Path = tuple[str | int, ...]
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp",
+}
+
+
+@dataclass
+class Document:
+    """Plain Python data of a YAML document, with a position for each path in it."""
+
+    file: str
+    data: Any
+    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    overrides: dict[Path, str] = field(default_factory=dict)  # path → the --set that set it
+
+    def where(self, path: Path) -> tuple[int | None, int | None]:
+        """Line and column (1-based) of ``path``, or of its nearest ancestor that has one."""
+        while path:
+            if path in self.positions:
+                return self.positions[path]
+            path = path[:-1]
+        return self.positions.get((), (None, None))
+
+    def locate(self, path: Path) -> tuple[str, int | None, int | None]:
+        """File (or the --set argument), line and column that ``path`` came from."""
+        for depth in range(len(path), 0, -1):
+            if path[:depth] in self.overrides:
+                return self.overrides[path[:depth]], None, None
+        line, column = self.where(path)
+        return self.file, line, column
+
+    def diagnostic(self, path: Path, message: str, at: Path | None = None) -> Diagnostic:
+        file, line, column = self.locate(path if at is None else at)
+        return Diagnostic(file, line, column, dotted(path), message)
+
+
+def dotted(path: Path) -> str:
+    """``("workload", "traffic", "peak_factor")`` → ``workload.traffic.peak_factor``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.positions: dict[Path, tuple[int, int]] = {}
+        self.errors: list[Diagnostic] = []
+        self.nodes = 0
+        self.constructor = yaml.SafeLoader("")
+
+    def error(self, node: yaml.Node, path: Path, message: str) -> None:
+        line, column = _mark(node)
+        self.errors.append(Diagnostic(self.file, line, column, dotted(path), message))
+
+    def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooBig(f"more than {MAX_NODES:,} values after expanding aliases")
+        if depth > MAX_DEPTH:
+            raise _TooBig(f"nested deeper than {MAX_DEPTH} levels")
+        self.positions.setdefault(path, _mark(node))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != "tag:yaml.org,2002:seq":
+                self.error(node, path, f"YAML tag {node.tag!r} is not allowed")
+                return None
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        if node.tag not in _SCALAR_TAGS:
+            self.error(node, path, f"YAML tag {node.tag!r} is not allowed")
+            return None
+        try:
+            return self.constructor.construct_object(node)
+        except (ValueError, yaml.YAMLError) as exc:
+            self.error(node, path, f"invalid value {node.value!r}: {exc}")
+            return None
+
+    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
+        if node.tag not in ("tag:yaml.org,2002:map",):
+            self.error(node, path, f"YAML tag {node.tag!r} is not allowed")
+            return {}
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.error(key_node, path, "YAML merge keys ('<<') are not supported")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.error(key_node, path, "mapping keys must be plain strings")
+                continue
+            key = str(key_node.value)
+            child = (*path, key)
+            if key in out:
+                first = self.positions.get(child, (0, 0))
+                self.error(key_node, child,
+                           f"duplicate key (first given at line {first[0]}); "
+                           "remove one of them")
+                continue
+            self.positions[child] = _mark(key_node)
+            out[key] = self.build(value_node, child, depth + 1)
+        return out
+
+
+class _TooBig(Exception):
+    pass
+
+
+def load_text(text: str, file: str) -> Document:
+    """Parse YAML text into a Document. Raises InputError with every problem found."""
+    if len(text) > MAX_FILE_BYTES:
+        raise InputError([Diagnostic(file, None, None, "",
+                                     f"file is larger than {MAX_FILE_BYTES:,} bytes")])
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "\t" in text and "tab" in str(problem).lower():
+            problem = "tab characters are not allowed for indentation in YAML; use spaces"
+        raise InputError([Diagnostic(file, line, column, "", f"YAML syntax error: {problem}")]) \
+            from None
+    except yaml.YAMLError as exc:
+        raise InputError([Diagnostic(file, None, None, "", f"YAML error: {exc}")]) from None
+    if node is None:
+        raise InputError([Diagnostic(file, 1, 1, "", "the file is empty")])
+    builder = _Builder(file)
+    try:
+        data = builder.build(node, (), 0)
+    except _TooBig as exc:
+        raise InputError([Diagnostic(file, None, None, "", f"document too large: {exc}")]) \
+            from None
+    if builder.errors:
+        raise InputError(builder.errors)
+    return Document(file, data, builder.positions)
+
+
+def read_file(path: str) -> Document:
+    """Read and parse a YAML file, with clear errors for the file itself."""
+    import os
+
+    if os.path.isdir(path):
+        raise InputError([Diagnostic(path, None, None, "", "is a directory, not a profile")])
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError([Diagnostic(path, None, None, "", "no such file")]) from None
+    except OSError as exc:
+        raise InputError([Diagnostic(path, None, None, "",
+                                     f"cannot read: {exc.strerror}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError([Diagnostic(path, None, None, "",
+                                     f"file is larger than {MAX_FILE_BYTES:,} bytes")])
+    if b"\x00" in raw:
+        raise InputError([Diagnostic(path, None, None, "", "binary file, not YAML text")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError([Diagnostic(path, line, None, "",
+                                     "not UTF-8 text (byte "
+                                     f"0x{raw[exc.start]:02x} at offset {exc.start})")]) from None
+    return load_text(text, path)
+
+
+def is_date(value: object) -> bool:
+    return isinstance(value, dt.date)

@@ -1,0 +1,33 @@
+"""Renderers: the only place rich is imported, and only when a table is drawn."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Format(str, enum.Enum):
+    table = "table"
+    json = "json"
+
+
+def number(value: float) -> str:
+    """A figure rounded for reading: 3 significant digits, thousands separated."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return "∞" if value > 0 else "-∞" if value < 0 else "n/a"
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return f"{value:,.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    if magnitude >= 1:
+        return f"{value:.2f}"
+    if magnitude == 0:
+        return "0"
+    return f"{value:.3g}"
+
+
+def sig(value: float, digits: int = 6) -> float | None:
+    """Round to ``digits`` significant digits for stable JSON; None for inf/NaN."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    return float(f"{value:.{digits}g}")

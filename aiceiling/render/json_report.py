@@ -1,0 +1,64 @@
+"""Versioned JSON report (SPEC §8): deterministic, same input → same bytes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiceiling import __version__
+from aiceiling.api import Report
+from aiceiling.checks import Result
+from aiceiling.errors import Diagnostic
+from aiceiling.render import sig
+
+REPORT_SCHEMA_VERSION = 1
+
+
+def _value(value: float | str | None) -> float | str | None:
+    return sig(value) if isinstance(value, float) else value
+
+
+def check_dict(result: Result) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": result.id, "family": result.family, "status": result.status,
+        "value": _value(result.value), "limit": _value(result.limit), "unit": result.unit,
+        "used": sig(result.used) if result.used is not None else None,
+        "message": result.message,
+        "location": {"line": result.line, "column": result.column},
+        "references": list(result.references),
+    }
+    if result.waiver:
+        out["waiver"] = {"reason": result.waiver, "status": result.waived_status}
+    return out
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    est = report.estimates
+    return {
+        "file": report.file,
+        "name": report.name,
+        "verdict": report.verdict,
+        "binding_constraint": report.binding.id if report.binding else None,
+        "checks": [check_dict(r) for r in report.results],
+        "estimates": {k: sig(v.value) for k, v in est.values.items()},
+        "derivations": {k: {"unit": v.unit, "formula": v.formula, "inputs": dict(v.inputs),
+                            "references": list(v.references)}
+                        for k, v in est.values.items()},
+        "assumptions": [{"field": a.field, "value": a.value, "source": a.source}
+                        for a in est.assumptions],
+        "unknown": dict(sorted(est.unknown.items())),
+        "notes": list(report.notes),
+        "augmentations": [],
+    }
+
+
+def render(reports: list[Report], errors: list[Diagnostic] | None = None) -> str:
+    document: dict[str, Any] = {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "tool": {"name": "aiceiling", "version": __version__},
+        "profiles": [report_dict(r) for r in reports],
+    }
+    if errors:
+        document["errors"] = [{"file": d.file, "line": d.line, "column": d.column,
+                               "field": d.field, "message": d.message} for d in errors]
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,253 @@
+"""Profile + catalog → the concrete model, hardware and place a profile names.
+
+Catalog ids are checked here (with did-you-mean); inline definitions are taken as given.
+Everything a later step needs from the catalog is copied into plain dataclasses with the
+references of the figures used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiceiling.catalog import Catalog, Entry, Figure, figure
+from aiceiling.errors import Diagnostic
+from aiceiling.physics.memory import ParamCount, transformer_params
+from aiceiling.profile.model import InlineHardware, InlineModel, Profile
+from aiceiling.profile.yamlsource import Document, Path
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model's architecture facts, wherever they came from."""
+
+    id: str
+    name: str
+    kind: str                          # llm | vision | speech
+    params: float                      # total parameters
+    active_params: float               # per token
+    counts: ParamCount | None          # by part, when the architecture is known
+    layers: int | None = None
+    hidden: int | None = None
+    heads: int | None = None
+    kv_heads: int | None = None
+    head_dim: int | None = None
+    vocab: int | None = None
+    max_context: int | None = None
+    experts: int = 1
+    experts_active: int = 1
+    expert_params: float = 0.0         # parameters of one routed expert over all MoE layers
+    mla: dict[str, int] | None = None
+    sliding_window: int | None = None
+    window_fraction: float = 0.0
+    flops_per_request: Figure | None = None
+    references: tuple[str, ...] = ()
+
+    @property
+    def is_llm(self) -> bool:
+        return self.kind == "llm"
+
+    @property
+    def has_attention_shape(self) -> bool:
+        return None not in (self.layers, self.hidden, self.heads, self.head_dim) and \
+            (self.kv_heads is not None or self.mla is not None)
+
+
+@dataclass(frozen=True)
+class HardwareSpec:
+    """An accelerator's figures; absent ones are None."""
+
+    id: str
+    name: str
+    memory: Figure | None
+    bandwidth: Figure | None
+    peak: dict[str, Figure]
+    tdp: Figure | None = None
+    interconnect: Figure | None = None
+    host_link: Figure | None = None
+    lead_time: Figure | None = None
+    node_size: int | None = None
+    system_name: str | None = None
+    inline: bool = False
+
+
+@dataclass
+class Resolved:
+    model: ModelSpec
+    hardware: HardwareSpec | None
+    country: str | None
+    region: Entry | None
+    errors: list[Diagnostic] = field(default_factory=list)
+
+
+def _id_error(document: Document, path: Path, what: str, name: str,
+              suggestions: list[str]) -> Diagnostic:
+    hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else \
+        f"; see `aiceiling catalog {what}`"
+    return document.diagnostic(path, f"unknown {what[:-1] if what != 'hardware' else what} "
+                                     f"id {name!r}{hint}")
+
+
+def model_from_entry(entry: Entry) -> ModelSpec:
+    """Build a ModelSpec from a catalog entry, counting parameters from the architecture."""
+    refs = [entry["source"].cite()] if "source" in entry else []
+    kind = str(entry.get("kind", "llm"))
+    layers = entry.get("layers")
+    hidden = entry.get("hidden")
+    experts = int(entry.get("experts", 1) or 1)
+    experts_active = int(entry.get("experts_active", 1) or 1)
+    shared = int(entry.get("shared_experts", 0) or 0)
+    mla = entry.get("mla")
+    counts: ParamCount | None = None
+    arch = ("layers", "hidden", "heads", "kv_heads", "head_dim", "ffn", "vocab")
+    if kind == "llm" and all(entry.get(k) for k in arch) and not mla and \
+            not entry.get("first_dense_layers"):
+        counts = transformer_params(
+            entry["layers"], entry["hidden"], entry["heads"], entry["kv_heads"],
+            entry["head_dim"], entry["ffn"], entry["vocab"],
+            tied_embeddings=bool(entry.get("tied_embeddings", False)),
+            gated_mlp=bool(entry.get("gated_mlp", True)), experts=experts,
+            experts_active=experts_active, shared_experts=shared,
+            attention_bias=bool(entry.get("attention_bias", False)))
+    params = float(entry["params"]) if entry.get("params") else (counts.total if counts else 0.0)
+    if entry.get("params_source"):
+        refs.append(f"parameter count: {entry['params_source'].cite()}")
+    expert_params = 0.0
+    if experts > 1 and layers and hidden and entry.get("ffn"):
+        moe_layers = layers - int(entry.get("first_dense_layers", 0) or 0)
+        expert_params = float(moe_layers * 3 * hidden * entry["ffn"])
+    if entry.get("active_params"):
+        active = float(entry["active_params"])
+    elif counts is not None:
+        active = counts.active
+    elif experts > 1:
+        active = params - (experts - experts_active) * expert_params
+    else:
+        active = params
+    if counts is None and kind == "llm" and hidden and entry.get("vocab"):
+        # Architecture not countable by the generic formula (MLA, mixed dense/MoE layers):
+        # keep the official totals, split off the embedding and output layer.
+        embedding = float(entry["vocab"] * hidden)
+        lm_head = 0.0 if entry.get("tied_embeddings") else embedding
+        counts = ParamCount(embedding=embedding, lm_head=lm_head,
+                            blocks=params - embedding - lm_head,
+                            blocks_active=active - embedding - lm_head)
+    window = entry.get("sliding_window")
+    window_layers = entry.get("sliding_window_layers")
+    fraction = (window_layers / layers) if window and window_layers and layers else 0.0
+    return ModelSpec(
+        id=entry["id"], name=str(entry.get("name", entry["id"])), kind=kind, params=params,
+        active_params=active, counts=counts, layers=layers, hidden=hidden,
+        heads=entry.get("heads"), kv_heads=entry.get("kv_heads"),
+        head_dim=entry.get("head_dim"), vocab=entry.get("vocab"),
+        max_context=entry.get("max_context"), experts=experts,
+        experts_active=experts_active, expert_params=expert_params,
+        mla=dict(mla) if mla else None, sliding_window=window, window_fraction=fraction,
+        flops_per_request=entry.get("flops_per_request"), references=tuple(refs))
+
+
+def model_from_inline(model: InlineModel) -> ModelSpec:
+    kind = "llm" if model.layers else ("vision" if model.flops_per_request else "llm")
+    experts = model.experts or 1
+    counts = None
+    if None not in (model.layers, model.hidden, model.vocab):
+        assert model.hidden is not None and model.vocab is not None
+        embedding = float(model.vocab * model.hidden)
+        active = model.active_params or model.params
+        counts = ParamCount(embedding=embedding, lm_head=embedding,
+                            blocks=model.params - 2 * embedding,
+                            blocks_active=active - 2 * embedding)
+    flops = None
+    if model.flops_per_request is not None:
+        from aiceiling.catalog import Source
+        flops = Figure(model.flops_per_request, f"{model.flops_per_request:g} FLOP",
+                       Source("profile", "profile (inline model)", "", "user"), "profile")
+    return ModelSpec(
+        id=model.name, name=model.name, kind=kind, params=model.params,
+        active_params=model.active_params or model.params, counts=counts,
+        layers=model.layers, hidden=model.hidden, heads=model.heads,
+        kv_heads=model.kv_heads, head_dim=model.head_dim, vocab=model.vocab,
+        max_context=model.max_context, experts=experts,
+        experts_active=model.experts_active or 1, flops_per_request=flops,
+        references=("profile: inline model",))
+
+
+def hardware_from_entry(entry: Entry) -> HardwareSpec:
+    system = entry.get("system") or {}
+    return HardwareSpec(
+        id=entry["id"], name=str(entry.get("name", entry["id"])),
+        memory=figure(entry, "memory"), bandwidth=figure(entry, "bandwidth"),
+        peak={k: v for k, v in (entry.get("peak") or {}).items() if isinstance(v, Figure)},
+        tdp=figure(entry, "tdp"), interconnect=figure(entry, "interconnect"),
+        host_link=figure(entry, "host_link"), lead_time=figure(entry, "lead_time"),
+        node_size=system.get("accelerators"), system_name=system.get("name"))
+
+
+def hardware_from_inline(hw: InlineHardware) -> HardwareSpec:
+    from aiceiling.catalog import Source
+
+    source = Source("profile", "profile (inline hardware)", "", "user")
+
+    def fig(value: float | None, text: str) -> Figure | None:
+        return None if value is None else Figure(value, text, source, "profile")
+
+    return HardwareSpec(
+        id=hw.name, name=hw.name, memory=fig(hw.memory, "memory"),
+        bandwidth=fig(hw.bandwidth, "bandwidth"),
+        peak={k: Figure(v, k, source, "profile") for k, v in hw.peak.items()},
+        tdp=fig(hw.power, "power"), lead_time=fig(hw.lead_time, "lead time"), inline=True)
+
+
+def resolve(profile: Profile, document: Document, catalog: Catalog) -> Resolved:
+    """Look up every catalog id the profile names; collect unknown ids as diagnostics."""
+    errors: list[Diagnostic] = []
+    model_ref = profile.workload.model
+    model: ModelSpec
+    if isinstance(model_ref, str):
+        entry = catalog.get("models", model_ref)
+        if entry is None:
+            errors.append(_id_error(document, ("workload", "model"), "models", model_ref,
+                                    catalog.suggest("models", model_ref)))
+            model = ModelSpec(model_ref, model_ref, "llm", 0.0, 0.0, None)
+        else:
+            model = model_from_entry(entry)
+    else:
+        model = model_from_inline(model_ref)
+
+    hardware: HardwareSpec | None = None
+    hw_ref = profile.deployment.hardware
+    if isinstance(hw_ref, str):
+        entry = catalog.get("accelerators", hw_ref)
+        if entry is None:
+            errors.append(_id_error(document, ("deployment", "hardware"), "hardware", hw_ref,
+                                    catalog.suggest("accelerators", hw_ref)))
+        else:
+            hardware = hardware_from_entry(entry)
+    elif hw_ref is not None:
+        hardware = hardware_from_inline(hw_ref)
+
+    region: Entry | None = None
+    country = profile.deployment.country
+    if profile.deployment.region:
+        region = catalog.get("regions", profile.deployment.region)
+        if region is None:
+            errors.append(_id_error(document, ("deployment", "region"), "regions",
+                                    profile.deployment.region,
+                                    catalog.suggest("regions", profile.deployment.region)))
+        elif country and country.upper() != str(region.get("country", "")).upper():
+            errors.append(document.diagnostic(
+                ("deployment", "country"),
+                f"region {region['id']!r} is in {region.get('country')}, not {country}"))
+        else:
+            country = str(region.get("country"))
+    if country is not None:
+        code = catalog.resolve("countries", country)
+        if code is None:
+            errors.append(document.diagnostic(
+                ("deployment", "country"),
+                f"unknown country {country!r}; use an ISO 3166 alpha-2 code such as 'DE'"
+                + (f" (did you mean {', '.join(catalog.suggest('countries', country))}?)"
+                   if catalog.suggest("countries", country) else "")))
+        else:
+            country = code
+    return Resolved(model=model, hardware=hardware, country=country, region=region,
+                    errors=errors)

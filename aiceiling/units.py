@@ -1,0 +1,225 @@
+"""Quantities with units: parsed once, at the edge, to SI floats.
+
+A quantity is written ``"<number> <unit>"`` (``"40 kW"``, ``"3.35 TB/s"``, ``"0.22 EUR/kWh"``).
+Units are products of one numerator and at most one denominator symbol from the tables
+below; each symbol belongs to one *dimension*, so ``"20 ms"`` given where a power is expected
+is rejected with the dimension that was expected. Money carries its ISO 4217 currency and
+is never converted: ``Money`` keeps the code beside the amount.
+
+Canonical (SI) units per dimension, which a bare number means:
+
+==================  =============  ========================================
+dimension           SI unit        examples accepted
+==================  =============  ========================================
+power               W              W, kW, MW, GW
+energy              J              J, kJ, MJ, Wh, kWh, MWh, GWh
+time                s              ns, us, µs, ms, s, min, h, days, weeks, months, years
+data                B              B, kB, MB, GB, TB, PB, KiB, MiB, GiB, TiB, bit, Gbit
+data/time           B/s            GB/s, TB/s, Mbit/s, Gbps
+ops                 FLOP           FLOP, GFLOP, TFLOP, OP, GOP, TOP
+ops/time            FLOP/s         TFLOP/s, TFLOPS, TOP/s, TOPS
+length              m              m, km
+volume              m3             L, m3
+volume/time         m3/s           m3/day, L/h
+volume/energy       m3/J           L/kWh
+mass/energy         kg/J           g/kWh, kg/kWh
+mass/time           kg/s           t/year, kg/day
+time/length         s/m            us/km
+==================  =============  ========================================
+
+A month is 1/12 of a Gregorian year (30.436875 days); a year is 365.2425 days.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+SECONDS_PER_DAY = 86_400.0
+SECONDS_PER_YEAR = 365.2425 * SECONDS_PER_DAY
+SECONDS_PER_MONTH = SECONDS_PER_YEAR / 12.0
+JOULES_PER_KWH = 3.6e6
+
+# symbol -> (dimension, factor to SI)
+_SYMBOLS: dict[str, tuple[str, float]] = {}
+
+
+def _add(dimension: str, table: dict[str, float]) -> None:
+    for symbol, factor in table.items():
+        _SYMBOLS[symbol] = (dimension, factor)
+
+
+_add("power", {"W": 1.0, "kW": 1e3, "MW": 1e6, "GW": 1e9, "mW": 1e-3})
+_add("energy", {"J": 1.0, "kJ": 1e3, "MJ": 1e6, "GJ": 1e9, "mWh": 3.6, "Wh": 3600.0,
+                "kWh": JOULES_PER_KWH, "MWh": 3.6e9, "GWh": 3.6e12, "TWh": 3.6e15})
+_add("time", {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "sec": 1.0,
+              "min": 60.0, "h": 3600.0, "hr": 3600.0, "hour": 3600.0, "hours": 3600.0,
+              "day": SECONDS_PER_DAY, "days": SECONDS_PER_DAY, "d": SECONDS_PER_DAY,
+              "week": 7 * SECONDS_PER_DAY, "weeks": 7 * SECONDS_PER_DAY,
+              "month": SECONDS_PER_MONTH, "months": SECONDS_PER_MONTH,
+              "year": SECONDS_PER_YEAR, "years": SECONDS_PER_YEAR, "yr": SECONDS_PER_YEAR})
+_add("data", {"B": 1.0, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "PB": 1e15,
+              "KiB": 2.0**10, "MiB": 2.0**20, "GiB": 2.0**30, "TiB": 2.0**40,
+              "bit": 0.125, "kbit": 125.0, "Mbit": 1.25e5, "Gbit": 1.25e8, "Tbit": 1.25e11})
+_add("ops", {"FLOP": 1.0, "kFLOP": 1e3, "MFLOP": 1e6, "GFLOP": 1e9, "TFLOP": 1e12,
+             "PFLOP": 1e15, "EFLOP": 1e18, "OP": 1.0, "GOP": 1e9, "TOP": 1e12, "POP": 1e15})
+_add("length", {"m": 1.0, "km": 1e3, "mi": 1609.344})
+_add("volume", {"L": 1e-3, "l": 1e-3, "m3": 1.0, "kL": 1.0, "ML": 1e3})
+_add("mass", {"g": 1e-3, "kg": 1.0, "t": 1e3, "kt": 1e6, "Mt": 1e9})
+
+# One-word rate spellings that vendors use.
+_ALIASES: dict[str, str] = {
+    "FLOPS": "FLOP/s", "GFLOPS": "GFLOP/s", "TFLOPS": "TFLOP/s", "PFLOPS": "PFLOP/s",
+    "EFLOPS": "EFLOP/s", "TOPS": "TOP/s", "GOPS": "GOP/s", "POPS": "POP/s",
+    "bps": "bit/s", "kbps": "kbit/s", "Mbps": "Mbit/s", "Gbps": "Gbit/s", "Tbps": "Tbit/s",
+    "gCO2/kWh": "g/kWh", "gCO2e/kWh": "g/kWh",
+}
+
+# ISO 4217 codes accepted for money. Amounts are never converted between them.
+CURRENCIES = frozenset({"USD", "EUR", "GBP", "JPY", "CNY", "CHF", "INR", "CAD", "AUD",
+                        "SGD", "SEK", "NOK", "DKK", "PLN", "KRW", "BRL", "HKD", "TWD"})
+
+_NUMBER = r"[-+]?(?:\d+(?:[_,]\d{3})*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_QUANTITY_RE = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>[^\s\d].*?)?\s*$")
+
+# Largest magnitude accepted, in SI units: beyond any physical deployment, and keeps
+# arithmetic far from float overflow.
+MAX_MAGNITUDE = 1e30
+
+
+class UnitError(ValueError):
+    """A quantity that cannot be parsed, or has the wrong dimension."""
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount of money in one currency. [currency units]"""
+
+    amount: float
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{self.amount:,.2f} {self.currency}"
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Money per SI unit of something else (``0.22 EUR/kWh`` → 6.1e-8 EUR per J)."""
+
+    amount_per_unit: float
+    currency: str
+    dimension: str
+
+
+def _number(text: str) -> float:
+    value = float(text.replace("_", "").replace(",", ""))
+    if not math.isfinite(value):
+        raise UnitError(f"{text!r} is not a finite number")
+    if abs(value) > MAX_MAGNITUDE:
+        raise UnitError(f"{text} is absurdly large")
+    return value
+
+
+def _split(text: str) -> tuple[float, str]:
+    match = _QUANTITY_RE.match(text)
+    if not match:
+        raise UnitError(f"{text!r} is not a quantity; write a number and a unit, e.g. '40 kW'")
+    unit = (match.group("unit") or "").strip()
+    return _number(match.group("num")), _ALIASES.get(unit, unit)
+
+
+def _symbol(symbol: str) -> tuple[str, float]:
+    try:
+        return _SYMBOLS[symbol]
+    except KeyError:
+        raise UnitError(f"unknown unit {symbol!r}") from None
+
+
+def unit_dimension(unit: str) -> tuple[str, float]:
+    """Dimension name and SI factor of a unit expression such as ``TB/s`` or ``L/kWh``."""
+    unit = _ALIASES.get(unit, unit)
+    if "/" in unit:
+        num, _, den = unit.partition("/")
+        num_dim, num_factor = _symbol(num.strip())
+        den_dim, den_factor = _symbol(den.strip())
+        return f"{num_dim}/{den_dim}", num_factor / den_factor
+    return _symbol(unit)
+
+
+def parse_quantity(value: object, dimension: str) -> float:
+    """Parse ``value`` as a quantity of ``dimension`` and return it in SI units.
+
+    A bare number (int, float, or numeric string) is taken in the dimension's SI unit.
+    Raises UnitError naming what was expected.
+    """
+    if isinstance(value, bool):
+        raise UnitError(f"expected a {dimension} quantity, got a boolean")
+    if isinstance(value, (int, float)):
+        number = float(value)
+        if not math.isfinite(number):
+            raise UnitError("not a finite number")
+        if abs(number) > MAX_MAGNITUDE:
+            raise UnitError(f"{value} is absurdly large")
+        return number
+    if not isinstance(value, str):
+        raise UnitError(f"expected a {dimension} quantity such as {EXAMPLES[dimension]!r}")
+    number, unit = _split(value)
+    if not unit:
+        return number
+    got, factor = unit_dimension(unit)
+    if got != dimension:
+        raise UnitError(
+            f"{value.strip()!r} is a {got}, expected a {dimension} "
+            f"such as {EXAMPLES[dimension]!r}"
+        )
+    return number * factor
+
+
+def parse_money(value: object) -> Money:
+    """Parse ``"12000 EUR"`` into Money. A bare number has no currency and is rejected."""
+    if isinstance(value, str):
+        number, unit = _split(value)
+        if unit in CURRENCIES:
+            return Money(number, unit)
+        if unit:
+            raise UnitError(f"{unit!r} is not a currency code (ISO 4217, e.g. USD, EUR)")
+    raise UnitError("money needs a currency, e.g. '12000 EUR'")
+
+
+def parse_rate(value: object, dimension: str) -> Rate:
+    """Parse a price per unit (``"0.22 EUR/kWh"``, ``"2.5 USD/h"``) into currency per SI unit."""
+    if isinstance(value, str):
+        number, unit = _split(value)
+        currency, slash, per = unit.partition("/")
+        if slash and currency.strip() in CURRENCIES:
+            dim, factor = _symbol(per.strip())
+            if dim != dimension:
+                raise UnitError(f"{value.strip()!r} is a price per {dim}, expected per {dimension}")
+            return Rate(number / factor, currency.strip(), dimension)
+    raise UnitError(f"expected a price per {dimension} with a currency, e.g. "
+                    f"{RATE_EXAMPLES.get(dimension, '0.22 EUR/kWh')!r}")
+
+
+EXAMPLES: dict[str, str] = {
+    "power": "40 kW", "energy": "10 kWh", "time": "20 ms", "data": "80 GB",
+    "data/time": "3.35 TB/s", "ops": "8.2 GFLOP", "ops/time": "989 TFLOP/s",
+    "length": "0.5 km", "volume": "5 m3", "volume/time": "5 m3/day",
+    "volume/energy": "0.4 L/kWh", "mass/energy": "381 g/kWh", "mass/time": "20 t/year",
+    "time/length": "4.9 us/km", "count": "1.4e12", "mass": "10 t",
+}
+RATE_EXAMPLES = {"energy": "0.22 EUR/kWh", "time": "2.50 USD/h"}
+
+
+def parse_count(value: object) -> float:
+    """Parse a plain count such as ``1.4e12`` (YAML may hand it over as a string)."""
+    if isinstance(value, bool):
+        raise UnitError("expected a number, got a boolean")
+    if isinstance(value, (int, float)):
+        return parse_quantity(value, "count")
+    if isinstance(value, str):
+        number, unit = _split(value)
+        if unit:
+            raise UnitError(f"expected a plain number, got unit {unit!r}")
+        return number
+    raise UnitError("expected a number")
