@@ -105,20 +105,27 @@ class _Builder:
         self.out = Estimates()
 
     # -- shared pieces ----------------------------------------------------------------
-    def efficiency(self) -> tuple[float, float]:
+    def efficiency(self, compute_prec: str) -> tuple[float, float, float]:
+        """Achievable fractions: matmul compute, 16-bit attention compute, bandwidth."""
         eff = self.profile.workload.efficiency
-        compute = eff.compute if eff and eff.compute else None
+        given_compute = eff.compute if eff and eff.compute else None
         bandwidth = eff.bandwidth if eff and eff.bandwidth else None
-        if compute is None:
-            compute = calibration.EFF_COMPUTE
+        low = compute_prec not in ("fp32", "tf32", "bf16", "fp16")
+        if given_compute is None:
+            compute = calibration.EFF_COMPUTE_LOW if low else calibration.EFF_COMPUTE_16
             self.out.assume("workload.efficiency.compute", f"{compute:g}",
-                            f"calibrated: {calibration.CALIBRATION_REFERENCE}")
+                            f"calibrated for {compute_prec} matmuls: "
+                            f"{calibration.CALIBRATION_REFERENCE}")
+            attention = calibration.EFF_COMPUTE_16
+        else:
+            compute = attention = given_compute
         if bandwidth is None:
             bandwidth = calibration.EFF_BANDWIDTH
             self.out.assume("workload.efficiency.bandwidth", f"{bandwidth:g}",
                             f"calibrated: {calibration.CALIBRATION_REFERENCE}")
-        self.out.facts["efficiency"] = {"compute": compute, "bandwidth": bandwidth}
-        return compute, bandwidth
+        self.out.facts["efficiency"] = {"compute": compute, "attention": attention,
+                                        "bandwidth": bandwidth}
+        return compute, attention, bandwidth
 
     def network(self) -> float | None:
         dep = self.profile.deployment
@@ -153,16 +160,8 @@ class _Builder:
         return rtt_s
 
     def route_factor(self) -> float:
-        raw = self.catalog._file("networks").get("measured_rtt") or []
         propagation = self.catalog.constant("networks", "fiber.propagation").value
-        pairs = []
-        for row in raw:
-            km = row.get("great_circle_km")
-            rtt = row.get("rtt", {}).get("value") if isinstance(row.get("rtt"), dict) else None
-            if km and rtt:
-                from aiceiling.units import parse_quantity
-                pairs.append((float(km) * 1e3, parse_quantity(rtt, "time")))
-        factor = network.fit_route_factor(pairs, propagation)
+        factor = network.fit_route_factor(self.catalog.measured_rtts(), propagation)
         self.out.facts["route_factor"] = factor
         return factor
 
@@ -250,7 +249,8 @@ class _Builder:
             self.memory_estimates(weights, kv_seq, 1, replicas, n, device_mem, reserve)
             return
         compute_prec, peak_fig = peak
-        eff_c, eff_b = self.efficiency()
+        eff_c, eff_att, eff_b = self.efficiency(compute_prec)
+        attention_prec = compute_precision("bf16", hw.peak)
         link = hw.interconnect or hw.host_link
         link_bw = float(link.value) / 2.0 if link else math.inf  # bidirectional figure
         if group > 1 and link is None:
@@ -258,11 +258,21 @@ class _Builder:
         replica = serving.Replica(
             peak_flops=float(peak_fig.value), bandwidth=float(hw.bandwidth.value),
             eff_compute=eff_c, eff_bandwidth=eff_b, tp=tp, pp=pp, link_bandwidth=link_bw,
-            allreduce_latency=calibration.ALLREDUCE_LATENCY_S)
+            allreduce_latency=calibration.ALLREDUCE_LATENCY_S,
+            attention_flops=float(hw.peak[attention_prec].value) if attention_prec else 0.0,
+            eff_attention=eff_att,
+            layer_overhead=calibration.LAYER_OVERHEAD_S)
         expert_bytes = model.expert_params * (memory.weight_bytes(1.0, 0.0, precision))
+        attention_dim = model.heads * model.head_dim
+        if model.mla:
+            # Absorbed MLA decode attends in the latent space: QK over kv_lora_rank + rope
+            # values and AV over kv_lora_rank values per head (DeepSeek-V2, arXiv:2405.04434,
+            # §2.1.2): the equivalent per-head width is (2 · rank + rope) / 2.
+            attention_dim = model.heads * (2 * model.mla["kv_lora_rank"]
+                                           + model.mla["qk_rope_head_dim"]) // 2
         transformer = serving.Transformer(
             block_params_active=counts.blocks_active, lm_head_params=counts.lm_head or
-            counts.embedding, layers=model.layers, attention_dim=model.heads * model.head_dim,
+            counts.embedding, layers=model.layers, attention_dim=attention_dim,
             hidden=model.hidden, dense_weight_bytes=weights - model.experts * expert_bytes,
             expert_weight_bytes=expert_bytes, experts=model.experts,
             experts_active=model.experts_active, kv_bytes_per_token=kv_token,
@@ -415,7 +425,7 @@ class _Builder:
         peak = self.peak(precision)
         if peak is None:
             return
-        eff_c, eff_b = self.efficiency()
+        eff_c, _, eff_b = self.efficiency(peak[0])
         compute_rate = float(peak[1].value) * eff_c
         if hw.bandwidth is not None:
             memory_rate = float(hw.bandwidth.value) * eff_b

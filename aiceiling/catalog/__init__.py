@@ -159,6 +159,16 @@ class Catalog:
             raise CatalogError(f"{file}.yaml has no {path}")
         return _figure(value, _FIGURES[section][key], sources, f"{file}:{path}")
 
+    def measured_rtts(self) -> list[tuple[float, float]]:
+        """Published round trips with a great-circle distance: (distance [m], RTT [s])."""
+        pairs = []
+        for row in self._file("networks").get("measured_rtt") or []:
+            rtt = row.get("rtt")
+            if row.get("great_circle_km") and isinstance(rtt, dict) and "value" in rtt:
+                pairs.append((float(row["great_circle_km"]) * 1e3,
+                              parse_quantity(rtt["value"], "time")))
+        return pairs
+
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

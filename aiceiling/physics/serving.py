@@ -28,9 +28,9 @@ ACTIVATION_BYTES = 2.0
 
 @dataclass(frozen=True)
 class Replica:
-    """One copy of the model spread over tp × pp accelerators."""
+    """One copy of the model spread over tp × pp accelerators, and how well it runs."""
 
-    peak_flops: float          # per accelerator at the compute precision [FLOP/s]
+    peak_flops: float          # per accelerator, matmuls at the compute precision [FLOP/s]
     bandwidth: float           # per accelerator memory bandwidth [B/s]
     eff_compute: float         # achievable fraction of peak_flops [-]
     eff_bandwidth: float       # achievable fraction of bandwidth [-]
@@ -38,11 +38,21 @@ class Replica:
     pp: int = 1                # pipeline stages [-]
     link_bandwidth: float = math.inf   # per-accelerator scale-up bandwidth, one direction [B/s]
     allreduce_latency: float = 0.0     # fixed cost of one all-reduce [s]
+    attention_flops: float = 0.0       # per accelerator 16-bit peak for attention [FLOP/s]
+    eff_attention: float = 0.0         # achievable fraction of attention_flops [-]
+    layer_overhead: float = 0.0        # fixed time per layer per forward step [s]
 
     @property
     def compute_rate(self) -> float:
-        """Achievable FLOP/s of one pipeline stage (tp accelerators). [FLOP/s]"""
+        """Achievable matmul FLOP/s of one pipeline stage (tp accelerators). [FLOP/s]"""
         return self.tp * self.peak_flops * self.eff_compute
+
+    @property
+    def attention_rate(self) -> float:
+        """Achievable attention FLOP/s of one pipeline stage (16-bit arithmetic). [FLOP/s]"""
+        if self.attention_flops <= 0 or self.eff_attention <= 0:
+            return self.compute_rate
+        return self.tp * self.attention_flops * self.eff_attention
 
     @property
     def memory_rate(self) -> float:
@@ -128,20 +138,32 @@ def tensor_parallel_time(replica: Replica, model: Transformer, tokens: float) ->
     return 2.0 * model.layers * per_call
 
 
-def roofline_time(flops: float, bytes_moved: float, replica: Replica) -> float:
-    """Time of a step bound by compute or by memory traffic, whichever is slower. [s]"""
-    return max(flops / replica.compute_rate, bytes_moved / replica.memory_rate)
+def step_time(replica: Replica, matmul_flops: float, weight_bytes: float,
+              attention_flops: float, kv_bytes: float, layers: int) -> float:
+    """One forward step as a sequence of kernels, each bound by its own roofline. [s]
+
+    The weight matmuls take max(FLOPs / compute, weight bytes / bandwidth); attention takes
+    max(FLOPs / 16-bit compute, KV bytes / bandwidth); they run one after the other, so
+    their times add, plus a fixed overhead per layer (launches, norms, sampling). Summing
+    per-operator rooflines follows LLM-Viewer (Yuan et al. 2024, "LLM Inference Unveiled",
+    arXiv:2402.16363, §2); one max() over the whole step is 30-45 % optimistic at the batch
+    sizes where attention and matmuls are bound by different resources.
+    """
+    matmul = max(matmul_flops / replica.compute_rate, weight_bytes / replica.memory_rate)
+    attention = max(attention_flops / replica.attention_rate, kv_bytes / replica.memory_rate)
+    return matmul + attention + layers * replica.layer_overhead
 
 
 def prefill_time(replica: Replica, model: Transformer, prompt_tokens: float,
                  sequences: float = 1.0) -> float:
     """Time to prefill ``sequences`` prompts of ``prompt_tokens`` tokens together. [s]"""
     tokens = prompt_tokens * sequences
-    flops = prefill_flops(model, prompt_tokens) * sequences
-    bytes_moved = weight_bytes_read(model, tokens) + \
-        model.kv_bytes_per_token * tokens  # the KV cache is written once
-    return roofline_time(flops, bytes_moved, replica) + \
-        tensor_parallel_time(replica, model, tokens)
+    matmul = (2.0 * model.block_params_active * prompt_tokens
+              + 2.0 * model.lm_head_params) * sequences
+    attention = 2.0 * model.layers * prompt_tokens ** 2 * model.attention_dim * sequences
+    kv_written = model.kv_bytes_per_token * tokens
+    return step_time(replica, matmul, weight_bytes_read(model, tokens), attention, kv_written,
+                     model.layers) + tensor_parallel_time(replica, model, tokens)
 
 
 def _window_tokens(context: float, model: Transformer) -> float:
@@ -154,10 +176,10 @@ def decode_step_time(replica: Replica, model: Transformer, batch: float,
                      context: float) -> float:
     """One decode step: ``batch`` sequences each with ``context`` tokens of KV cache. [s]"""
     kv_tokens = _window_tokens(context, model) * batch
-    flops = (2.0 * (model.block_params_active + model.lm_head_params) * batch
-             + 4.0 * model.layers * model.attention_dim * kv_tokens)
-    bytes_moved = weight_bytes_read(model, batch) + model.kv_bytes_per_token * kv_tokens
-    return roofline_time(flops, bytes_moved, replica) + \
+    matmul = 2.0 * (model.block_params_active + model.lm_head_params) * batch
+    attention = 4.0 * model.layers * model.attention_dim * kv_tokens
+    return step_time(replica, matmul, weight_bytes_read(model, batch), attention,
+                     model.kv_bytes_per_token * kv_tokens, model.layers) + \
         tensor_parallel_time(replica, model, batch)
 
 
@@ -177,8 +199,9 @@ def _sum_max_lines(a: int, b: int, line1: tuple[float, float],
     (i1, s1), (i2, s2) = line1, line2
     if s1 != s2:
         cross = (i2 - i1) / (s1 - s2)
-        if a < cross < b:
-            split = min(b, max(a, math.ceil(cross)))
+        # The first integer step on the far side of the crossing; split only inside (a, b).
+        split = math.ceil(cross) if math.isfinite(cross) else a
+        if a < split < b:
             return _sum_max_lines(a, split, line1, line2) + _sum_max_lines(split, b, line1, line2)
     mid = (a + b - 1) / 2.0
     upper = line1 if i1 + s1 * mid >= i2 + s2 * mid else line2
@@ -189,33 +212,32 @@ def decode_time(replica: Replica, model: Transformer, batch: float, prompt_token
                 output_tokens: int) -> float:
     """Time to generate ``output_tokens`` tokens for ``batch`` sequences together. [s]
 
-    Exact sum over the decode steps t = 0 … O−1 of the step time at context P + t: compute
-    and memory time are each linear in t (piecewise, with a break where sliding-window
-    layers stop growing), so the sum of their maximum has a closed form per piece.
+    Exact sum of ``decode_step_time`` over the decode steps t = 0 … O−1 at context P + t.
+    The matmul part is the same every step; the attention part is the larger of two lines
+    in t (piecewise, with a break where sliding-window layers stop growing), whose sum has
+    a closed form per piece.
     """
-    attention_flops = 4.0 * model.layers * model.attention_dim * batch
-    matmul_flops = 2.0 * (model.block_params_active + model.lm_head_params) * batch
-    weights = weight_bytes_read(model, batch)
-    comm = tensor_parallel_time(replica, model, batch)
-    c_rate, m_rate = replica.compute_rate, replica.memory_rate
-    kv_byte = model.kv_bytes_per_token * batch
+    matmul = 2.0 * (model.block_params_active + model.lm_head_params) * batch
+    per_step = max(matmul / replica.compute_rate,
+                   weight_bytes_read(model, batch) / replica.memory_rate) + \
+        tensor_parallel_time(replica, model, batch) + model.layers * replica.layer_overhead
+    attention = 4.0 * model.layers * model.attention_dim * batch / replica.attention_rate
+    kv = model.kv_bytes_per_token * batch / replica.memory_rate
 
-    def lines(growth: float, kv_at_zero: float) -> tuple[tuple[float, float], ...]:
-        compute = ((matmul_flops + attention_flops * kv_at_zero) / c_rate,
-                   attention_flops * growth / c_rate)
-        memory = ((weights + kv_byte * kv_at_zero) / m_rate, kv_byte * growth / m_rate)
-        return compute, memory
+    def piece(a: int, b: int, growth: float, kv_at_zero: float) -> float:
+        return _sum_max_lines(a, b, (attention * kv_at_zero, attention * growth),
+                              (kv * kv_at_zero, kv * growth))
 
     total = 0.0
     window_break = output_tokens if math.isinf(model.window) else \
         int(min(output_tokens, max(0.0, math.ceil(model.window - prompt_tokens))))
     if window_break > 0:  # every layer still growing
-        total += _sum_max_lines(0, window_break, *lines(1.0, prompt_tokens))
+        total += piece(0, window_break, 1.0, prompt_tokens)
     if window_break < output_tokens:  # windowed layers capped
         full = 1.0 - model.window_fraction
-        at_zero = full * prompt_tokens + model.window_fraction * model.window
-        total += _sum_max_lines(window_break, output_tokens, *lines(full, at_zero))
-    return total + comm * output_tokens
+        total += piece(window_break, output_tokens, full,
+                       full * prompt_tokens + model.window_fraction * model.window)
+    return total + per_step * output_tokens
 
 
 @dataclass(frozen=True)
