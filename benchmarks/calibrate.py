@@ -13,10 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from calibration_cases import OUTLIERS, Case, cases, log_error, predict  # noqa: E402
+from calibration_cases import OUTLIERS, Case, cases, log_error, predict
 
-from aiceiling.catalog import Catalog  # noqa: E402
-from aiceiling.physics import calibration  # noqa: E402
+from aiceiling.catalog import Catalog
+from aiceiling.physics import calibration
 
 GRID = {
     "EFF_COMPUTE_16": [x / 100 for x in range(30, 91, 5)],
