@@ -320,6 +320,7 @@ class _Builder:
         queue = serving.md1_wait(peak_rps / replicas, pt.prefill_s) if peak_rps else 0.0
         queue += pt.tpot_s / 2.0 if peak_rps else 0.0
         ttft = pt.prefill_s + queue + (rtt or 0.0)
+        self.out.facts["queue_ms"] = queue / MS
         self.out.add("ttft_ms", ttft / MS, "ms",
                      "network RTT + queueing (M/D/1 on prefill + half a decode step) + prefill",
                      {"prefill": _fmt(pt.prefill_s / MS, "ms"),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from aiceiling.checks import Context, Registry, Result, quantity_result, skip
-from aiceiling.estimate import DAY
+from aiceiling.estimate import DAY, Estimates
+from aiceiling.render import number
 
 _SERVING = ("llm-inference", "inference")
 
@@ -34,13 +36,11 @@ def memory_fit(ctx: Context) -> Result:
         usable = hw.memory.value * group * (1 - facts["reserve"])
         weights = facts["weights_per_replica"]
         if weights > usable:
-            message = (f"the weights alone ({weights / 1e9:.1f} GB) exceed the usable memory "
-                       f"of {group}× {hw.name} ({usable / 1e9:.1f} GB)")
+            message = (f"weights alone ({weights / 1e9:.1f} GB) exceed the usable "
+                       f"{usable / 1e9:.1f} GB of {group}× {hw.id}")
         else:
-            message = (f"weights {est.get('weights_gb'):.1f} GB × {facts['replicas']} + KV "
-                       f"{est.get('kv_cache_gb'):.1f} GB for {facts['concurrency']} sequences; "
-                       f"at most {facts['max_batch']} per replica, "
-                       f"{facts['max_context']:,.0f} tokens for one")
+            message = (f"weights {est.get('weights_gb'):.1f} GB ×{facts['replicas']} + KV for "
+                       f"{facts['concurrency']} seq; max {facts['max_batch']} seq/replica")
     elif kind in ("training", "fine-tuning"):
         message = f"training state (16 B/parameter) sharded over {n} accelerators"
     else:
@@ -69,13 +69,14 @@ def throughput(ctx: Context) -> Result:
                       peak, 0.0, "req/s", None, traffic_path, refs)
     batch = facts.get("capacity_batch", facts.get("batch"))
     replicas = facts.get("replicas", ctx.profile.deployment.accelerators)
-    tpot_note = " within the TPOT budget" if ctx.profile.workload.latency and \
+    tpot_note = " at the TPOT budget" if ctx.profile.workload.latency and \
         ctx.profile.workload.latency.tpot else ""
-    message = (f"peak demand vs capacity at batch {batch} × {replicas} replica(s){tpot_note}")
+    message = f"peak demand vs capacity: batch {batch} ×{replicas} replicas{tpot_note}"
     return quantity_result(cid, peak, capacity, "req/s", traffic_path, message, refs)
 
 
-def _latency_check(ctx: Context, cid: str, key: str, budget_field: str, what: str) -> Result:
+def _latency_check(ctx: Context, cid: str, key: str, budget_field: str,
+                   explain: Callable[[Estimates], str]) -> Result:
     latency = ctx.profile.workload.latency
     budget = getattr(latency, budget_field) if latency else None
     path = ("workload", "latency", budget_field)
@@ -84,34 +85,51 @@ def _latency_check(ctx: Context, cid: str, key: str, budget_field: str, what: st
     value = ctx.estimates.get(key)
     if value is None:
         return skip(cid, _why_missing(ctx), path)
-    estimate = ctx.estimates.values[key]
-    parts = ", ".join(f"{k} {v}" for k, v in estimate.inputs[:3])
-    message = f"{what}: {parts}" if parts else what
-    return quantity_result(cid, value, budget * 1e3, "ms", path, message, estimate.references)
+    return quantity_result(cid, value, budget * 1e3, "ms", path, explain(ctx.estimates),
+                           ctx.estimates.values[key].references)
+
+
+def _ms(estimates: Estimates, key: str) -> str:
+    value = estimates.get(key)
+    return "n/a" if value is None else f"{number(value)} ms"
+
+
+def _ttft_parts(est: Estimates) -> str:
+    queue = est.facts.get("queue_ms")
+    network = _ms(est, "network_rtt_ms") if "network_rtt_ms" in est.values else "not given"
+    return (f"prefill {_ms(est, 'prefill_ms')} + queue "
+            f"{number(queue) if queue is not None else 'n/a'} ms + network {network}")
+
+
+def _tpot_parts(est: Estimates) -> str:
+    facts = est.facts
+    return (f"decode at batch {facts.get('batch')} ×{facts.get('replicas')} replicas, "
+            f"{facts.get('compute_precision')}")
+
+
+def _e2e_parts(est: Estimates) -> str:
+    network = _ms(est, "network_rtt_ms") if "network_rtt_ms" in est.values else "not given"
+    if "tpot_ms" in est.values:
+        return f"network {network} + TTFT + output × TPOT"
+    return f"network {network} + inference {_ms(est, 'inference_ms')}"
 
 
 def ttft(ctx: Context) -> Result:
     if ctx.profile.workload.kind != "llm-inference":
         return skip("compute.ttft", "applies to LLM serving only")
-    return _latency_check(ctx, "compute.ttft", "ttft_ms", "ttft", "time to first token")
+    return _latency_check(ctx, "compute.ttft", "ttft_ms", "ttft", _ttft_parts)
 
 
 def tpot(ctx: Context) -> Result:
     if ctx.profile.workload.kind != "llm-inference":
         return skip("compute.tpot", "applies to LLM serving only")
-    return _latency_check(ctx, "compute.tpot", "tpot_ms", "tpot", "time per output token")
+    return _latency_check(ctx, "compute.tpot", "tpot_ms", "tpot", _tpot_parts)
 
 
 def latency_e2e(ctx: Context) -> Result:
     if ctx.profile.workload.kind not in _SERVING:
         return skip("compute.latency_e2e", "applies to serving workloads, not training")
-    result = _latency_check(ctx, "compute.latency_e2e", "latency_e2e_ms", "e2e",
-                            "end to end")
-    rtt = ctx.estimates.get("network_rtt_ms")
-    if result.status != "skip":
-        result.message = (f"network {rtt:.3g} ms + inference"
-                          if rtt is not None else "inference only (no network given)")
-    return result
+    return _latency_check(ctx, "compute.latency_e2e", "latency_e2e_ms", "e2e", _e2e_parts)
 
 
 def training_time(ctx: Context) -> Result:

@@ -58,13 +58,13 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except SystemExit:
         raise
-    except Exception as exc:  # click usage errors and everything unexpected
-        import click  # type: ignore[import-not-found,unused-ignore]
-
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(EXIT_INTERRUPTED)
-        if isinstance(exc, click.ClickException):
-            exc.show()
+    except typer.Abort:
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:
+        # Usage errors of the CLI toolkit (click, or the copy typer vendors) show themselves.
+        show = getattr(exc, "show", None)
+        if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
+            show()
             sys.exit(EXIT_INVALID)
         if os.environ.get("AICEILING_DEBUG"):
             raise

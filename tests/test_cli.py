@@ -1,0 +1,158 @@
+"""The command line end to end, as a user runs it: exit codes, output, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+PROFILE = DATA / "radiology-l40s.yaml"
+GOLDEN = DATA / "golden"
+ENV = {**os.environ, "AICEILING_TODAY": "2026-11-22", "COLUMNS": "100"}
+ENV.pop("NO_COLOR", None)
+
+
+def run(*args: str, env: dict[str, str] | None = None,
+        cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "aiceiling", *args], capture_output=True,
+                          text=True, env=env or ENV, timeout=60, cwd=cwd)
+
+
+def test_check_infeasible_exits_1_with_table() -> None:
+    result = run("check", str(PROFILE))
+    assert result.returncode == 1
+    assert "INFEASIBLE" in result.stdout
+    assert "binding: compute.throughput" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_table_matches_golden() -> None:
+    result = run("check", PROFILE.name, "--no-color", cwd=DATA)
+    expected = (GOLDEN / "radiology-l40s.txt").read_text(encoding="utf-8")
+    assert result.stdout == expected
+    assert max(len(line) for line in result.stdout.splitlines()) <= 100
+    assert "\x1b[" not in result.stdout
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [("fail", 1), ("warn", 1), ("never", 0)])
+def test_fail_on_levels(fail_on: str, code: int) -> None:
+    assert run("check", str(PROFILE), "--fail-on", fail_on, "-q").returncode == code
+
+
+def test_fail_on_warn_only_when_warnings(tmp_path: Path) -> None:
+    # Three L40S carry the peak, but within the warning margin of their capacity.
+    args = ["check", str(PROFILE), "--set", "deployment.accelerators=3", "-q"]
+    assert run(*args).returncode == 0
+    assert run(*args, "--fail-on", "warn").returncode == 1
+
+
+def test_json_is_deterministic_and_complete() -> None:
+    first = run("check", str(PROFILE), "--format", "json")
+    second = run("check", str(PROFILE), "--format", "json")
+    assert first.returncode == 1
+    assert first.stdout == second.stdout
+    document = json.loads(first.stdout)
+    assert document["schema_version"] == 1
+    profile = document["profiles"][0]
+    assert profile["verdict"] == "infeasible"
+    assert profile["binding_constraint"] == "compute.throughput"
+    for key in ("weights_gb", "kv_cache_gb", "memory_required_gb", "memory_available_gb",
+                "prefill_ms", "ttft_ms", "tpot_ms", "tokens_per_s", "max_tokens_per_s",
+                "max_requests_per_s", "network_rtt_ms", "latency_e2e_ms"):
+        assert isinstance(profile["estimates"][key], float), key
+    ids = [c["id"] for c in profile["checks"]]
+    assert ids[:3] == ["compute.memory_fit", "compute.throughput", "compute.ttft"]
+    assert profile["checks"][1]["location"] == {"line": 11, "column": 5}
+
+
+def test_output_file_written(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    result = run("check", str(PROFILE), "--format", "json", "--output", str(out))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert json.loads(out.read_text())["profiles"][0]["name"] == "radiology-report-drafting"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_invalid_profile_exits_2_with_every_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(PROFILE.read_text().replace("precision: bf16", "precison: bf16")
+                   .replace("hardware: l40s", "hardware: l40")
+                   .replace("e2e: 20 s", "e2e: 20 kW"))
+    result = run("check", str(bad))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        f"{bad}:7:3: workload.precison: unknown key 'precison'; did you mean 'precision'?",
+        f"{bad}:14:5: workload.latency.e2e: '20 kW' is a power, expected a time such as "
+        "'20 ms'",
+    ]
+
+
+def test_unknown_catalog_id_suggests(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(PROFILE.read_text().replace("hardware: l40s", "hardware: h100-sxn"))
+    result = run("check", str(bad))
+    assert result.returncode == 2
+    assert result.stderr == (f"{bad}:20:3: deployment.hardware: unknown hardware id "
+                             "'h100-sxn'; did you mean 'h100-sxm', 'h200-sxm', 'h100-nvl'?\n")
+
+
+def test_bad_set_override_points_at_the_flag() -> None:
+    result = run("check", str(PROFILE), "--set", "site.power_budget=20 ms")
+    assert result.returncode == 2
+    assert "--set site.power_budget=20 ms: site.power_budget: '20 ms' is a time, expected " \
+        "a power" in result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ("check", "no-such-file.yaml"),
+    ("check",),
+    ("check", "--format", "xml", str(PROFILE)),
+    ("check", "--bogus", str(PROFILE)),
+    ("check", "--fail-on", "sometimes", str(PROFILE)),
+    ("check", "--today", "yesterday", str(PROFILE)),
+    ("catalog", "gpus"),
+    ("catalog", "hardware", "h100-sxn"),
+])
+def test_bad_invocations_exit_2_without_traceback(args: tuple[str, ...]) -> None:
+    result = run(*args)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_malformed_yaml_points_at_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("aiceiling: 1\nworkload: [\n")
+    result = run("check", str(bad))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{bad}:3:1: YAML syntax error")
+
+
+def test_version_and_help() -> None:
+    assert run("--version").stdout.startswith("aiceiling ")
+    for command in ("check", "catalog"):
+        result = run(command, "--help")
+        assert result.returncode == 0
+        assert "Usage" in result.stdout
+
+
+def test_catalog_lists_with_sources() -> None:
+    listing = run("catalog", "hardware")
+    assert listing.returncode == 0
+    assert "h100-sxm" in listing.stdout and "3.35 TB/s" in listing.stdout
+    detail = run("catalog", "hardware", "H100")
+    assert detail.returncode == 0
+    assert "h100-sxm (accelerators)" in detail.stdout
+    assert "source:" in detail.stdout and "as of" in detail.stdout
+
+
+def test_no_color_env_and_flag() -> None:
+    env = {**ENV, "NO_COLOR": "1"}
+    assert "\x1b[" not in run("check", str(PROFILE), env=env).stdout
