@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiceiling.catalog import Catalog, Figure
 from aiceiling.physics import calibration, inference, memory, network, serving, training
@@ -28,8 +28,7 @@ _COMPUTE_PRECISION = {"fp32": ("fp32", "tf32", "bf16"), "bf16": ("bf16", "fp16")
                       "int4": ("bf16", "fp16")}
 
 
-@dataclass(frozen=True)
-class Estimate:
+class Estimate(NamedTuple):
     """One named figure with its derivation."""
 
     key: str
@@ -40,8 +39,7 @@ class Estimate:
     references: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Assumption:
+class Assumption(NamedTuple):
     """A value the profile did not give, taken from a default or the catalog."""
 
     field: str

@@ -8,6 +8,7 @@ references of the figures used.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from aiceiling.catalog import Catalog, Entry, Figure, figure
 from aiceiling.errors import Diagnostic
@@ -16,8 +17,7 @@ from aiceiling.profile.model import InlineHardware, InlineModel, Profile
 from aiceiling.profile.yamlsource import Document, Path
 
 
-@dataclass(frozen=True)
-class ModelSpec:
+class ModelSpec(NamedTuple):
     """A model's architecture facts, wherever they came from."""
 
     id: str
@@ -52,8 +52,7 @@ class ModelSpec:
             (self.kv_heads is not None or self.mla is not None)
 
 
-@dataclass(frozen=True)
-class HardwareSpec:
+class HardwareSpec(NamedTuple):
     """An accelerator's figures; absent ones are None."""
 
     id: str

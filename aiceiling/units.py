@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SECONDS_PER_DAY = 86_400.0
 SECONDS_PER_YEAR = 365.2425 * SECONDS_PER_DAY
@@ -92,8 +92,7 @@ class UnitError(ValueError):
     """A quantity that cannot be parsed, or has the wrong dimension."""
 
 
-@dataclass(frozen=True)
-class Money:
+class Money(NamedTuple):
     """An amount of money in one currency. [currency units]"""
 
     amount: float
@@ -103,8 +102,7 @@ class Money:
         return f"{self.amount:,.2f} {self.currency}"
 
 
-@dataclass(frozen=True)
-class Rate:
+class Rate(NamedTuple):
     """Money per SI unit of something else (``0.22 EUR/kWh`` → 6.1e-8 EUR per J)."""
 
     amount_per_unit: float

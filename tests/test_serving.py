@@ -109,11 +109,11 @@ def test_tensor_parallel_speeds_decode_but_costs_communication() -> None:
     model = llama_8b()
     tp1 = serving.decode_step_time(H100, model, 1, 1000)
     tp2 = serving.decode_step_time(
-        serving.Replica(**{**H100.__dict__, "tp": 2, "link_bandwidth": 450e9}), model, 1, 1000)
+        serving.Replica(**{**H100._asdict(), "tp": 2, "link_bandwidth": 450e9}), model, 1, 1000)
     pcie = serving.decode_step_time(
-        serving.Replica(**{**H100.__dict__, "tp": 2, "link_bandwidth": 32e9}), model, 64, 1000)
+        serving.Replica(**{**H100._asdict(), "tp": 2, "link_bandwidth": 32e9}), model, 64, 1000)
     nvlink = serving.decode_step_time(
-        serving.Replica(**{**H100.__dict__, "tp": 2, "link_bandwidth": 450e9}), model, 64, 1000)
+        serving.Replica(**{**H100._asdict(), "tp": 2, "link_bandwidth": 450e9}), model, 64, 1000)
     assert tp2 < tp1
     assert pcie > nvlink
 

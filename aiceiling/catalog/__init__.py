@@ -1,27 +1,25 @@
 """Built-in data: accelerators, models, regions, access networks, cooling — each figure sourced.
 
-The data lives in ``data/*.yaml``. A figure is ``{value, source, as_of}`` (plus optional
-``note``, ``formula``, ``low``, ``high``); a figure that could not be sourced is absent, and
-whatever needs it reports ``skip`` with the reason. A user overlay (``--catalog FILE``) adds or
-replaces entries by id; its figures may be plain values, attributed to the overlay file.
+The data lives in ``data/*.yaml``, compiled to ``data/*.json`` by ``compile.py``. A figure is
+``{value, source, as_of}`` (plus optional ``note``, ``formula``, ``low``, ``high``); a figure
+that could not be sourced is absent, and whatever needs it reports ``skip`` with the reason.
+A user overlay (``--catalog FILE``) adds or replaces entries by id; its figures may be plain
+values, attributed to the overlay file.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+import json
 from importlib import resources
-from typing import Any
-
-import yaml
+from typing import Any, NamedTuple
 
 from aiceiling.units import Money, Rate, parse_count, parse_money, parse_quantity, parse_rate
 
 _FILES = ("accelerators", "models", "regions", "networks", "cooling")
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     key: str
     title: str
     url: str
@@ -31,8 +29,7 @@ class Source:
         return f"{self.title} — {self.url}" if self.url else self.title
 
 
-@dataclass(frozen=True)
-class Figure:
+class Figure(NamedTuple):
     """A sourced number: its SI value, the text it was written as, and where it comes from."""
 
     value: Any
@@ -104,9 +101,9 @@ class Catalog:
     # -- loading --------------------------------------------------------------------
     def _file(self, name: str) -> dict[str, Any]:
         if name not in self._raw:
-            text = resources.files("aiceiling.catalog").joinpath(f"data/{name}.yaml").read_text(
+            text = resources.files("aiceiling.catalog").joinpath(f"data/{name}.json").read_text(
                 encoding="utf-8")
-            self._raw[name] = yaml.load(text, Loader=_LOADER) or {}
+            self._raw[name] = json.loads(text)
         return self._raw[name]
 
     def section(self, section: str) -> dict[str, Entry]:
@@ -169,8 +166,6 @@ class Catalog:
                               parse_quantity(rtt["value"], "time")))
         return pairs
 
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _SECTION_FILE = {"accelerators": "accelerators", "models": "models", "countries": "regions",
                  "regions": "regions", "blocs": "regions", "access_networks": "networks",

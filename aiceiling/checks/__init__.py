@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from aiceiling.estimate import Estimates
@@ -23,8 +23,7 @@ PASS, WARN, FAIL, SKIP, WAIVED = "pass", "warn", "fail", "skip", "waived"
 WARN_SHARE = 0.8
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     """What a check may read: the profile, what it resolved to, and the estimates."""
 
     profile: Profile
@@ -60,8 +59,7 @@ class Result:
         return self.id.partition(".")[2]
 
 
-@dataclass(frozen=True)
-class CheckSpec:
+class CheckSpec(NamedTuple):
     id: str
     title: str
     reads: tuple[str, ...]

@@ -6,7 +6,7 @@ Units: bytes, parameter counts, tokens. References are given per function.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Bytes per stored value by precision name.
 BYTES_PER_VALUE: dict[str, float] = {
@@ -31,8 +31,7 @@ DEFAULT_MEMORY_RESERVE = 0.10
 TRAINING_BYTES_PER_PARAM = 16.0
 
 
-@dataclass(frozen=True)
-class ParamCount:
+class ParamCount(NamedTuple):
     """Parameter counts of a decoder-only transformer, by part. [parameters]"""
 
     embedding: float

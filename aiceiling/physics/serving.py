@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Activations exchanged between tensor-parallel ranks are 16-bit. [bytes per value]
 ACTIVATION_BYTES = 2.0
 
 
-@dataclass(frozen=True)
-class Replica:
+class Replica(NamedTuple):
     """One copy of the model spread over tp × pp accelerators, and how well it runs."""
 
     peak_flops: float          # per accelerator, matmuls at the compute precision [FLOP/s]
@@ -60,8 +59,7 @@ class Replica:
         return self.tp * self.bandwidth * self.eff_bandwidth
 
 
-@dataclass(frozen=True)
-class Transformer:
+class Transformer(NamedTuple):
     """What serving cost depends on, for one model at one precision."""
 
     block_params_active: float     # active parameters in the transformer blocks per token
@@ -240,8 +238,7 @@ def decode_time(replica: Replica, model: Transformer, batch: float, prompt_token
     return total + per_step * output_tokens
 
 
-@dataclass(frozen=True)
-class ServingPoint:
+class ServingPoint(NamedTuple):
     """Serving figures of one replica at one batch size."""
 
     batch: int

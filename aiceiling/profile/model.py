@@ -15,10 +15,13 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     Tag,
     WithJsonSchema,
     field_validator,
 )
+from pydantic_core import core_schema
 
 from aiceiling.units import (
     EXAMPLES,
@@ -50,37 +53,51 @@ SI_UNITS = {
 }
 
 
-def _parse(dimension: str) -> BeforeValidator:
-    def parse(value: object) -> float:
-        return parse_quantity(value, dimension)
+class _Quantity:
+    """Annotation that parses a quantity of one dimension to an SI float, with a bound.
 
-    return BeforeValidator(parse)
+    Builds the pydantic-core schema directly (a before-validator around a float schema):
+    half the class-creation cost of stacking BeforeValidator, WithJsonSchema and Field.
+    """
+
+    def __init__(self, dimension: str, *, gt: float | None = None,
+                 ge: float | None = None) -> None:
+        self.dimension, self.gt, self.ge = dimension, gt, ge
+
+    def parse(self, value: object) -> float:
+        if self.dimension == "count":
+            return parse_count(value)
+        return parse_quantity(value, self.dimension)
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler,
+                                     ) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(
+            self.parse, core_schema.float_schema(gt=self.gt, ge=self.ge))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        unit = SI_UNITS.get(self.dimension)
+        tail = f"; a bare number is in {unit}" if unit else ""
+        return {"anyOf": [{"type": "number"}, {"type": "string"}],
+                "description": f"{self.dimension}, e.g. {EXAMPLES[self.dimension]!r}{tail}"}
 
 
-def _schema(dimension: str) -> WithJsonSchema:
-    return WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}],
-                           "description": f"{dimension}, e.g. {EXAMPLES[dimension]!r}; "
-                                          f"a bare number is in {SI_UNITS[dimension]}"})
-
-
-_COUNT_PARSE = BeforeValidator(parse_count)
-_COUNT_SCHEMA = WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}],
-                                "description": "a count, e.g. 1.4e12"})
-
-Power = Annotated[float, _parse("power"), _schema("power"), Field(gt=0)]
-Energy = Annotated[float, _parse("energy"), _schema("energy"), Field(gt=0)]
-Duration = Annotated[float, _parse("time"), _schema("time"), Field(gt=0)]
-DataSize = Annotated[float, _parse("data"), _schema("data"), Field(ge=0)]
-DataSizePositive = Annotated[float, _parse("data"), _schema("data"), Field(gt=0)]
-Bandwidth = Annotated[float, _parse("data/time"), _schema("data/time"), Field(gt=0)]
-Ops = Annotated[float, _parse("ops"), _schema("ops"), Field(gt=0)]
-OpsRate = Annotated[float, _parse("ops/time"), _schema("ops/time"), Field(gt=0)]
-Length = Annotated[float, _parse("length"), _schema("length"), Field(ge=0)]
-VolumeRate = Annotated[float, _parse("volume/time"), _schema("volume/time"), Field(ge=0)]
-WaterIntensity = Annotated[float, _parse("volume/energy"), _schema("volume/energy"), Field(ge=0)]
-CarbonIntensity = Annotated[float, _parse("mass/energy"), _schema("mass/energy"), Field(ge=0)]
-MassRate = Annotated[float, _parse("mass/time"), _schema("mass/time"), Field(ge=0)]
-Count = Annotated[float, _COUNT_PARSE, _COUNT_SCHEMA, Field(gt=0)]
+Power = Annotated[float, _Quantity("power", gt=0)]
+PowerOrZero = Annotated[float, _Quantity("power", ge=0)]
+Energy = Annotated[float, _Quantity("energy", gt=0)]
+Duration = Annotated[float, _Quantity("time", gt=0)]
+DurationOrZero = Annotated[float, _Quantity("time", ge=0)]
+DataSize = Annotated[float, _Quantity("data", ge=0)]
+DataSizePositive = Annotated[float, _Quantity("data", gt=0)]
+Bandwidth = Annotated[float, _Quantity("data/time", gt=0)]
+Ops = Annotated[float, _Quantity("ops", gt=0)]
+OpsRate = Annotated[float, _Quantity("ops/time", gt=0)]
+Length = Annotated[float, _Quantity("length", ge=0)]
+VolumeRate = Annotated[float, _Quantity("volume/time", ge=0)]
+WaterIntensity = Annotated[float, _Quantity("volume/energy", ge=0)]
+CarbonIntensity = Annotated[float, _Quantity("mass/energy", ge=0)]
+MassRate = Annotated[float, _Quantity("mass/time", ge=0)]
+Count = Annotated[float, _Quantity("count", gt=0)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
 
 MoneyField = Annotated[Money, BeforeValidator(parse_money),
@@ -218,7 +235,7 @@ class Site(_Strict):
     cooling: Cooling | None = None
     racks_available: int | None = Field(None, ge=0)
     water_budget: VolumeRate | None = None
-    grid_headroom: Annotated[float, _parse("power"), _schema("power"), Field(ge=0)] | None = None
+    grid_headroom: PowerOrZero | None = None
     grid_upgrade_lead_time: Duration | None = None
     battery: Energy | None = None
     runtime_required: Duration | None = None
@@ -232,7 +249,7 @@ class EnergySection(_Strict):
 
 class Schedule(_Strict):
     go_live: dt.date | None = None
-    hardware_lead_time: Annotated[float, _parse("time"), _schema("time"), Field(ge=0)] | None = None
+    hardware_lead_time: DurationOrZero | None = None
     order_date: dt.date | None = Field(
         None, description="when hardware is ordered; default: the day of the run")
 
