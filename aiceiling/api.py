@@ -11,9 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import os
-from dataclasses import dataclass, field
 from pathlib import Path as FsPath
-from typing import Any, get_args, get_origin
+from typing import Any, NamedTuple, get_args, get_origin
 
 from aiceiling.catalog import Catalog
 from aiceiling.checks import FAIL, PASS, SKIP, WAIVED, WARN, Context, Registry, Result
@@ -26,8 +25,7 @@ from aiceiling.resolve import Resolved, resolve
 VERDICTS = ("feasible", "at-risk", "infeasible")
 
 
-@dataclass
-class LoadedProfile:
+class LoadedProfile(NamedTuple):
     file: str
     document: Document
     profile: Profile
@@ -35,15 +33,14 @@ class LoadedProfile:
     catalog: Catalog
 
 
-@dataclass
-class Report:
+class Report(NamedTuple):
     file: str
     name: str
     verdict: str
     binding: Result | None
     results: list[Result]
     estimates: Estimates
-    notes: list[str] = field(default_factory=list)
+    notes: list[str]
     profile: Profile | None = None
 
 

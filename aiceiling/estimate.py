@@ -7,7 +7,6 @@ constants and catalog figures it used, so ``explain`` can show where a number ca
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from aiceiling.catalog import Catalog, Figure
@@ -47,14 +46,14 @@ class Assumption(NamedTuple):
     source: str
 
 
-@dataclass
 class Estimates:
     """Everything computed for one profile; checks read from here."""
 
-    values: dict[str, Estimate] = field(default_factory=dict)
-    assumptions: list[Assumption] = field(default_factory=list)
-    unknown: dict[str, str] = field(default_factory=dict)   # figure → why it is unknown
-    facts: dict[str, Any] = field(default_factory=dict)     # internal figures for checks
+    def __init__(self) -> None:
+        self.values: dict[str, Estimate] = {}
+        self.assumptions: list[Assumption] = []
+        self.unknown: dict[str, str] = {}     # figure → why it is unknown
+        self.facts: dict[str, Any] = {}       # internal figures for checks
 
     def add(self, key: str, value: float, unit: str, formula: str,
             inputs: dict[str, str] | None = None, references: tuple[str, ...] = ()) -> None:

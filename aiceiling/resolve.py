@@ -7,7 +7,6 @@ references of the figures used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from aiceiling.catalog import Catalog, Entry, Figure, figure
@@ -69,13 +68,12 @@ class HardwareSpec(NamedTuple):
     inline: bool = False
 
 
-@dataclass
-class Resolved:
+class Resolved(NamedTuple):
     model: ModelSpec
     hardware: HardwareSpec | None
     country: str | None
     region: Entry | None
-    errors: list[Diagnostic] = field(default_factory=list)
+    errors: list[Diagnostic]
 
 
 def _id_error(document: Document, path: Path, what: str, name: str,

@@ -33,7 +33,6 @@ A month is 1/12 of a Gregorian year (30.436875 days); a year is 365.2425 days.
 from __future__ import annotations
 
 import math
-import re
 from typing import NamedTuple
 
 SECONDS_PER_DAY = 86_400.0
@@ -80,8 +79,7 @@ _ALIASES: dict[str, str] = {
 CURRENCIES = frozenset({"USD", "EUR", "GBP", "JPY", "CNY", "CHF", "INR", "CAD", "AUD",
                         "SGD", "SEK", "NOK", "DKK", "PLN", "KRW", "BRL", "HKD", "TWD"})
 
-_NUMBER = r"[-+]?(?:\d+(?:[_,]\d{3})*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-_QUANTITY_RE = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>[^\s\d].*?)?\s*$")
+_NUMBER_CHARS = frozenset("0123456789+-.eE_,")
 
 # Largest magnitude accepted, in SI units: beyond any physical deployment, and keeps
 # arithmetic far from float overflow.
@@ -111,6 +109,13 @@ class Rate(NamedTuple):
 
 
 def _number(text: str) -> float:
+    if "," in text:
+        # Only thousands separators: "1,000" but never a decimal comma such as "1,5".
+        whole = text.lstrip("+-").split(".")[0].split("e")[0].split("E")[0]
+        groups = whole.split(",")
+        if not all(len(g) == 3 and g.isdigit() for g in groups[1:]) or \
+                not groups[0].isdigit():
+            raise UnitError(f"{text!r}: use '.' for decimals; ',' only groups thousands")
     value = float(text.replace("_", "").replace(",", ""))
     if not math.isfinite(value):
         raise UnitError(f"{text!r} is not a finite number")
@@ -120,11 +125,25 @@ def _number(text: str) -> float:
 
 
 def _split(text: str) -> tuple[float, str]:
-    match = _QUANTITY_RE.match(text)
-    if not match:
+    """``"3.35 TB/s"`` → (3.35, "TB/s"): the longest numeric prefix, then the unit."""
+    stripped = text.strip()
+    end = 0
+    while end < len(stripped) and stripped[end] in _NUMBER_CHARS:
+        end += 1
+    # An exponent marker or sign belongs to the unit when no digit follows it ("5 E" is not
+    # a number); back off until the prefix parses.
+    while end > 0:
+        try:
+            number = _number(stripped[:end])
+            break
+        except UnitError:
+            raise
+        except ValueError:
+            end -= 1
+    else:
         raise UnitError(f"{text!r} is not a quantity; write a number and a unit, e.g. '40 kW'")
-    unit = (match.group("unit") or "").strip()
-    return _number(match.group("num")), _ALIASES.get(unit, unit)
+    unit = stripped[end:].strip()
+    return number, _ALIASES.get(unit, unit)
 
 
 def _symbol(symbol: str) -> tuple[str, float]:

@@ -8,7 +8,6 @@ one its result points at. Families register their checks explicitly with
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -32,23 +31,25 @@ class Context(NamedTuple):
     today: object  # datetime.date
 
 
-@dataclass
 class Result:
-    """The outcome of one check."""
+    """The outcome of one check (mutable: waivers and locations are filled in later)."""
 
-    id: str
-    status: str
-    message: str
-    value: float | str | None = None
-    limit: float | str | None = None
-    unit: str = ""
-    used: float | None = None
-    path: tuple[str | int, ...] = ()
-    references: tuple[str, ...] = ()
-    line: int | None = None
-    column: int | None = None
-    waiver: str | None = None
-    waived_status: str | None = None
+    __slots__ = ("column", "id", "limit", "line", "message", "path", "references", "status",
+                 "unit", "used", "value", "waived_status", "waiver")
+
+    def __init__(self, id: str, status: str, message: str, value: float | str | None = None,
+                 limit: float | str | None = None, unit: str = "", used: float | None = None,
+                 path: tuple[str | int, ...] = (), references: tuple[str, ...] = ()) -> None:
+        self.id, self.status, self.message = id, status, message
+        self.value, self.limit, self.unit, self.used = value, limit, unit, used
+        self.path, self.references = path, references
+        self.line: int | None = None
+        self.column: int | None = None
+        self.waiver: str | None = None
+        self.waived_status: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Result({self.id!r}, {self.status!r}, {self.value!r} / {self.limit!r})"
 
     @property
     def family(self) -> str:
@@ -69,9 +70,11 @@ class CheckSpec(NamedTuple):
     fix: str = ""
 
 
-@dataclass
 class Registry:
-    checks: dict[str, CheckSpec] = field(default_factory=dict)
+    """Checks by id, in registration order."""
+
+    def __init__(self) -> None:
+        self.checks: dict[str, CheckSpec] = {}
 
     def register(self, check_id: str, *, title: str, reads: tuple[str, ...],
                  categorical: bool = False, why: str = "", fix: str = "",

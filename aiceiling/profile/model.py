@@ -4,8 +4,6 @@ Field names are a public interface. Every quantity field documents its SI unit, 
 bare number means; strings carry their unit (``"40 kW"``).
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Annotated, Any, Literal
 

@@ -8,7 +8,6 @@ size and depth of a document are bounded so that alias bombs and deep nesting fa
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -29,14 +28,15 @@ _SCALAR_TAGS = {
 }
 
 
-@dataclass
 class Document:
     """Plain Python data of a YAML document, with a position for each path in it."""
 
-    file: str
-    data: Any
-    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    overrides: dict[Path, str] = field(default_factory=dict)  # path → the --set that set it
+    def __init__(self, file: str, data: Any,
+                 positions: dict[Path, tuple[int, int]] | None = None) -> None:
+        self.file = file
+        self.data = data
+        self.positions = positions if positions is not None else {}
+        self.overrides: dict[Path, str] = {}  # path → the --set that set it
 
     def where(self, path: Path) -> tuple[int | None, int | None]:
         """Line and column (1-based) of ``path``, or of its nearest ancestor that has one."""
