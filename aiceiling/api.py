@@ -126,7 +126,32 @@ def _message(error: Any, path: Path) -> str:
                f"{error.get('input')!r}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return "must be a mapping"
+    got = error.get("input")
+    shown = f"; got {got!r}" if isinstance(got, (str, int, float, bool)) else ""
+    simple = _SIMPLE_MESSAGES.get(kind)
+    if simple:
+        return simple + shown
+    if kind in _BOUND_MESSAGES:
+        # No "got": quantities arrive here already converted to SI units.
+        bound = next(iter(error.get("ctx", {}).values()), "")
+        bound_text = f"{bound:g}" if isinstance(bound, (int, float)) else str(bound)
+        return f"must be {_BOUND_MESSAGES[kind]} {bound_text}"
     return msg
+
+
+_SIMPLE_MESSAGES = {
+    "int_type": "must be a whole number", "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number", "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_type": "must be true or false", "bool_parsing": "must be true or false",
+    "string_type": "must be text", "list_type": "must be a list",
+    "date_type": "must be a date (YYYY-MM-DD)", "date_parsing": "must be a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
+    "string_too_short": "must not be empty",
+}
+_BOUND_MESSAGES = {"greater_than": "greater than", "greater_than_equal": "at least",
+                   "less_than": "less than", "less_than_equal": "at most"}
 
 
 def validate(document: Document) -> Profile:
@@ -134,9 +159,10 @@ def validate(document: Document) -> Profile:
     from pydantic import ValidationError
 
     if not isinstance(document.data, dict):
-        kind = type(document.data).__name__ if document.data is not None else "empty"
-        raise InputError([document.diagnostic((), f"a profile is a mapping of sections, not "
-                                                  f"a {'list' if kind == 'list' else kind}")])
+        what = "a list" if isinstance(document.data, list) else \
+            "empty" if document.data is None else f"a single value ({document.data!r})"
+        raise InputError([document.diagnostic((), "a profile is a mapping of sections "
+                                                  f"(workload:, deployment:, …), not {what}")])
     try:
         return Profile.model_validate(document.data)
     except ValidationError as exc:

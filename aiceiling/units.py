@@ -173,12 +173,7 @@ def parse_quantity(value: object, dimension: str) -> float:
     if isinstance(value, bool):
         raise UnitError(f"expected a {dimension} quantity, got a boolean")
     if isinstance(value, (int, float)):
-        number = float(value)
-        if not math.isfinite(number):
-            raise UnitError("not a finite number")
-        if abs(number) > MAX_MAGNITUDE:
-            raise UnitError(f"{value} is absurdly large")
-        return number
+        return _bounded(_as_float(value), value)
     if not isinstance(value, str):
         raise UnitError(f"expected a {dimension} quantity such as {EXAMPLES[dimension]!r}")
     number, unit = _split(value)
@@ -190,7 +185,24 @@ def parse_quantity(value: object, dimension: str) -> float:
             f"{value.strip()!r} is a {got}, expected a {dimension} "
             f"such as {EXAMPLES[dimension]!r}"
         )
-    return number * factor
+    return _bounded(number * factor, value.strip())
+
+
+def _as_float(value: int | float) -> float:
+    try:
+        number = float(value)
+    except OverflowError:
+        raise UnitError("is absurdly large") from None
+    if not math.isfinite(number):
+        raise UnitError("not a finite number")
+    return number
+
+
+def _bounded(si_value: float, shown: object) -> float:
+    """Reject magnitudes beyond MAX_MAGNITUDE in SI units (after the unit's factor)."""
+    if abs(si_value) > MAX_MAGNITUDE:
+        raise UnitError(f"{shown} is absurdly large")
+    return si_value
 
 
 def parse_money(value: object) -> Money:
@@ -198,6 +210,8 @@ def parse_money(value: object) -> Money:
     if isinstance(value, str):
         number, unit = _split(value)
         if unit in CURRENCIES:
+            if number < 0:
+                raise UnitError(f"{value.strip()!r}: money cannot be negative")
             return Money(number, unit)
         if unit:
             raise UnitError(f"{unit!r} is not a currency code (ISO 4217, e.g. USD, EUR)")
@@ -213,6 +227,8 @@ def parse_rate(value: object, dimension: str) -> Rate:
             dim, factor = _symbol(per.strip())
             if dim != dimension:
                 raise UnitError(f"{value.strip()!r} is a price per {dim}, expected per {dimension}")
+            if number < 0:
+                raise UnitError(f"{value.strip()!r}: a price cannot be negative")
             return Rate(number / factor, currency.strip(), dimension)
     raise UnitError(f"expected a price per {dimension} with a currency, e.g. "
                     f"{RATE_EXAMPLES.get(dimension, '0.22 EUR/kWh')!r}")

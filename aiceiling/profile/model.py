@@ -112,7 +112,10 @@ EnergyPrice = Annotated[Rate, BeforeValidator(_energy_rate),
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    # strict: a YAML boolean is never a count (true → 1); dates opt back into lax parsing so
+    # that API callers may pass ISO strings.
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True,
+                              strict=True, allow_inf_nan=False)
 
 
 class InlineModel(_Strict):
@@ -246,10 +249,10 @@ class EnergySection(_Strict):
 
 
 class Schedule(_Strict):
-    go_live: dt.date | None = None
+    go_live: dt.date | None = Field(None, strict=False)
     hardware_lead_time: DurationOrZero | None = None
     order_date: dt.date | None = Field(
-        None, description="when hardware is ordered; default: the day of the run")
+        None, strict=False, description="when hardware is ordered; default: the day of the run")
 
 
 class Budget(_Strict):
@@ -266,7 +269,7 @@ class Governance(_Strict):
 class Waiver(_Strict):
     check: str
     reason: str = Field(min_length=1)
-    expires: dt.date
+    expires: dt.date = Field(strict=False)
 
 
 class Profile(_Strict):

@@ -106,8 +106,10 @@ class _Builder:
             return None
         try:
             return self.constructor.construct_object(node)
-        except (ValueError, yaml.YAMLError) as exc:
-            self.error(node, path, f"invalid value {node.value!r}: {exc}")
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError,
+                yaml.YAMLError) as exc:
+            detail = str(exc) if isinstance(exc, ValueError) else f"not a valid {node.tag[18:]}"
+            self.error(node, path, f"invalid value {node.value!r}: {detail}")
             return None
 
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
@@ -139,18 +141,71 @@ class _TooBig(Exception):
     pass
 
 
+def _tab_indented(text: str, line: int) -> bool:
+    """Whether the 0-based ``line`` (or the one before it) starts its indentation with a tab."""
+    lines = text.splitlines()
+    for index in (line, line - 1):
+        if 0 <= index < len(lines):
+            indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
+            if "\t" in indent:
+                return True
+    return False
+
+
+def nesting_bound(text: str) -> int:
+    """Estimate of the document's nesting depth, without parsing it. [levels]
+
+    Counts open flow brackets, leading block-sequence dashes and indentation (two columns a
+    level), skipping quoted text and comments roughly. It only has to tell the thousands of
+    levels that would crash the C composer from a profile's handful; the exact depth limit
+    is enforced while building the document.
+    """
+    flow = deepest = 0
+    for raw in text.splitlines():
+        stripped = raw.lstrip(" ")
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(raw) - len(stripped)
+        dashes = 0
+        while stripped.startswith("- ") or stripped == "-":  # nested block sequence items
+            dashes += 1
+            stripped = stripped[2:].lstrip(" ")
+        quote = ""
+        for char in stripped:
+            if quote:
+                if char == quote:
+                    quote = ""
+            elif char in "\"'":
+                quote = char
+            elif char == "#":
+                break
+            elif char in "[{":
+                flow += 1
+                deepest = max(deepest, flow + dashes + indent // 2)
+            elif char in "]}":
+                flow = max(0, flow - 1)
+        deepest = max(deepest, flow + dashes + indent // 2)
+    return deepest
+
+
 def load_text(text: str, file: str) -> Document:
     """Parse YAML text into a Document. Raises InputError with every problem found."""
     if len(text) > MAX_FILE_BYTES:
         raise InputError([Diagnostic(file, None, None, "",
                                      f"file is larger than {MAX_FILE_BYTES:,} bytes")])
+    # libyaml composes in C and recurses once per nesting level: tens of thousands of
+    # levels overflow the C stack (a crash, not an exception). Bound the nesting first.
+    if nesting_bound(text) > MAX_DEPTH:
+        raise InputError([Diagnostic(file, None, None, "",
+                                     f"document too large: nested deeper than {MAX_DEPTH} "
+                                     "levels")])
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         problem = exc.problem or exc.context or "invalid YAML"
-        if "\t" in text and "tab" in str(problem).lower():
+        if mark is not None and _tab_indented(text, mark.line):
             problem = "tab characters are not allowed for indentation in YAML; use spaces"
         raise InputError([Diagnostic(file, line, column, "", f"YAML syntax error: {problem}")]) \
             from None
