@@ -20,7 +20,7 @@ from aiceiling.errors import Diagnostic, InputError
 from aiceiling.estimate import Estimates, build
 from aiceiling.profile.model import Profile
 from aiceiling.profile.yamlsource import Document, Path, dotted, load_text, read_file
-from aiceiling.resolve import Resolved, resolve
+from aiceiling.resolve import Resolved, check_ids, resolve
 
 VERDICTS = ("feasible", "at-risk", "infeasible")
 
@@ -234,11 +234,14 @@ def load_document(document: Document, overrides: list[str] | None = None,
     catalog = catalog or Catalog()
     if overrides:
         apply_overrides(document, overrides)
-    profile = validate(document)
-    resolved = resolve(profile, document, catalog)
-    if resolved.errors:
-        raise InputError(resolved.errors)
-    return LoadedProfile(document.file, document, profile, resolved, catalog)
+    id_errors = check_ids(document, catalog)
+    try:
+        profile = validate(document)
+    except InputError as exc:
+        raise InputError(exc.diagnostics + id_errors) from None
+    if id_errors:
+        raise InputError(id_errors)
+    return LoadedProfile(document.file, document, profile, resolve(profile, catalog), catalog)
 
 
 def today() -> dt.date:

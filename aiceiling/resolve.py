@@ -7,7 +7,7 @@ references of the figures used.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from aiceiling.catalog import Catalog, Entry, Figure, figure
 from aiceiling.errors import Diagnostic
@@ -194,57 +194,65 @@ def hardware_from_inline(hw: InlineHardware) -> HardwareSpec:
         tdp=fig(hw.power, "power"), lead_time=fig(hw.lead_time, "lead time"), inline=True)
 
 
-def resolve(profile: Profile, document: Document, catalog: Catalog) -> Resolved:
-    """Look up every catalog id the profile names; collect unknown ids as diagnostics."""
+def _section(data: Any, name: str) -> dict[str, Any]:
+    value = data.get(name) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def check_ids(document: Document, catalog: Catalog) -> list[Diagnostic]:
+    """Every unknown catalog id in the raw document, with the closest ids.
+
+    Works on the raw data, so that unknown ids are reported together with schema errors.
+    """
     errors: list[Diagnostic] = []
+    workload = _section(document.data, "workload")
+    deployment = _section(document.data, "deployment")
+    for path, section, what, name in (
+            (("workload", "model"), "models", "models", workload.get("model")),
+            (("deployment", "hardware"), "accelerators", "hardware", deployment.get("hardware")),
+            (("deployment", "region"), "regions", "regions", deployment.get("region"))):
+        if isinstance(name, str) and catalog.resolve(section, name) is None:
+            errors.append(_id_error(document, path, what, name, catalog.suggest(section, name)))
+    country = deployment.get("country")
+    region = catalog.get("regions", deployment["region"]) \
+        if isinstance(deployment.get("region"), str) else None
+    if isinstance(country, str):
+        if catalog.resolve("countries", country) is None:
+            close = catalog.suggest("countries", country)
+            errors.append(document.diagnostic(
+                ("deployment", "country"),
+                f"unknown country {country!r}; use an ISO 3166 alpha-2 code such as 'DE'"
+                + (f" (did you mean {', '.join(close)}?)" if close else "")))
+        elif region is not None and \
+                catalog.resolve("countries", country) != region.get("country"):
+            errors.append(document.diagnostic(
+                ("deployment", "country"),
+                f"region {region['id']!r} is in {region.get('country')}, not {country}"))
+    return errors
+
+
+def resolve(profile: Profile, catalog: Catalog) -> Resolved:
+    """The model, hardware and place a valid profile names (ids checked by check_ids)."""
     model_ref = profile.workload.model
-    model: ModelSpec
     if isinstance(model_ref, str):
         entry = catalog.get("models", model_ref)
-        if entry is None:
-            errors.append(_id_error(document, ("workload", "model"), "models", model_ref,
-                                    catalog.suggest("models", model_ref)))
-            model = ModelSpec(model_ref, model_ref, "llm", 0.0, 0.0, None)
-        else:
-            model = model_from_entry(entry)
+        model = model_from_entry(entry) if entry is not None else \
+            ModelSpec(model_ref, model_ref, "llm", 0.0, 0.0, None)
     else:
         model = model_from_inline(model_ref)
-
     hardware: HardwareSpec | None = None
     hw_ref = profile.deployment.hardware
     if isinstance(hw_ref, str):
         entry = catalog.get("accelerators", hw_ref)
-        if entry is None:
-            errors.append(_id_error(document, ("deployment", "hardware"), "hardware", hw_ref,
-                                    catalog.suggest("accelerators", hw_ref)))
-        else:
-            hardware = hardware_from_entry(entry)
+        hardware = hardware_from_entry(entry) if entry is not None else None
     elif hw_ref is not None:
         hardware = hardware_from_inline(hw_ref)
-
-    region: Entry | None = None
+    region = catalog.get("regions", profile.deployment.region) \
+        if profile.deployment.region else None
     country = profile.deployment.country
-    if profile.deployment.region:
-        region = catalog.get("regions", profile.deployment.region)
-        if region is None:
-            errors.append(_id_error(document, ("deployment", "region"), "regions",
-                                    profile.deployment.region,
-                                    catalog.suggest("regions", profile.deployment.region)))
-        elif country and country.upper() != str(region.get("country", "")).upper():
-            errors.append(document.diagnostic(
-                ("deployment", "country"),
-                f"region {region['id']!r} is in {region.get('country')}, not {country}"))
-        else:
-            country = str(region.get("country"))
+    if country is None and region is not None:
+        country = str(region.get("country"))
     if country is not None:
-        code = catalog.resolve("countries", country)
-        if code is None:
-            errors.append(document.diagnostic(
-                ("deployment", "country"),
-                f"unknown country {country!r}; use an ISO 3166 alpha-2 code such as 'DE'"
-                + (f" (did you mean {', '.join(catalog.suggest('countries', country))}?)"
-                   if catalog.suggest("countries", country) else "")))
-        else:
-            country = code
+        country = catalog.resolve("countries", country) or country
     return Resolved(model=model, hardware=hardware, country=country, region=region,
-                    errors=errors)
+                    errors=[])

@@ -272,9 +272,7 @@ OWID = ("OWID/Ember 2023 via mlco2/codecarbon codecarbon/data/private_infra/"
         ("JP", 485.4, OWID),
         ("AU", 548.7, OWID),
         ("SG", 470.8, OWID),
-        pytest.param("DE", 381.0, OWID, marks=pytest.mark.xfail(
-            strict=True, reason="DATA: regions.yaml has DE 380.9 g/kWh; facts.md §d.1 (same "
-                                "OWID/codecarbon source) says 381.0")),
+        ("DE", 381.0, OWID),
         ("PL", 661.9, OWID),
         ("IE", 290.8, OWID),
         ("GB", 237.6, OWID),
@@ -444,9 +442,6 @@ def test_overlay_errors(tmp_path: Path, body: str, expected: str) -> None:
     assert str(info.value) == expected.format(path=path)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a figure naming an undefined source reports "
-                   "'figure without nope' (the KeyError of the source lookup is read as a "
-                   "missing field) instead of \"unknown source 'nope'\"")
 def test_overlay_unknown_source_named(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("accelerators:\n  x1:\n    memory: {value: 96 GB, source: nope, "

@@ -92,6 +92,8 @@ def test_invalid_profile_exits_2_with_every_error(tmp_path: Path) -> None:
         f"{bad}:7:3: workload.precison: unknown key 'precison'; did you mean 'precision'?",
         f"{bad}:14:5: workload.latency.e2e: '20 kW' is a power, expected a time such as "
         "'20 ms'",
+        f"{bad}:20:3: deployment.hardware: unknown hardware id 'l40'; did you mean 'l40s', "
+        "'l4'?",
     ]
 
 

@@ -590,9 +590,6 @@ def test_several_unknown_ids_at_once() -> None:
                                                           "deployment.hardware"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: SPEC §3 wants all errors of a file at once, but "
-                   "load_document raises on validation errors before resolve() runs, so an "
-                   "unknown catalog id is only reported once every other error is fixed")
 def test_validation_and_catalog_errors_together() -> None:
     text = edit("  hardware: l40s\n", "  hardware: h100-sxn\n",
                 edit("  power_budget: 15 kW\n", "  power_budget: 20 ms\n"))
@@ -699,10 +696,6 @@ def test_set_unknown_nested_path_is_an_error() -> None:
     assert "site.nope: unknown key 'nope'" in message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a --set that creates an unknown intermediate "
-                   "section ('site.nope.value=1') is blamed on the file's 'site:' line "
-                   "(p.yaml:11:1), not on the --set argument; locate() only matches the full "
-                   "overridden path or its ancestors, not its descendants")
 def test_set_unknown_nested_path_points_at_argument() -> None:
     [message] = rendered(BASE, ["site.nope.value=1"])
     assert message.startswith("--set site.nope.value=1: site.nope: ")

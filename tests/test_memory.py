@@ -297,10 +297,6 @@ def test_kv_cache_sliding_window_gemma2(catalog: Catalog) -> None:
     assert got == 336 * KIB * (0.5 * 8192 + 0.5 * 4096)
 
 
-@pytest.mark.xfail(strict=True, reason="DATA/INTENT: models.yaml says of Phi-3-mini's "
-                   "sliding_window 2047 'some runtimes ignore it (assume full cache to be "
-                   "conservative)', but it also sets sliding_window_layers: 32, so the KV cache "
-                   "is capped at 2047 tokens, the optimistic case")
 def test_phi3_mini_kv_cache_assumed_full(catalog: Catalog) -> None:
     model = spec(catalog, "phi-3-mini")
     per_token = kv_per_token(model)
@@ -369,9 +365,6 @@ def test_max_context_nothing_fits(free: float, per_token: float) -> None:
     assert memory.max_context(free, per_token) == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: with every layer windowed and less memory than "
-                   "one window, max_context returns free/bytes_per_token unrounded "
-                   "(333.33 tokens) while every other branch floors to whole tokens")
 def test_max_context_whole_tokens_when_window_does_not_fit() -> None:
     assert memory.max_context(1000.0, 3.0, 1.0, 4096) == 333
 

@@ -185,6 +185,9 @@ def _figure(raw: Any, kind: str, sources: dict[str, Source], where: str,
         if default_source is None:
             raise CatalogError(f"{where}: a figure needs value, source and as_of")
         return Figure(parse(raw), str(raw), default_source, "user-supplied")
+    if "source" in raw and raw["source"] not in sources:
+        raise CatalogError(f"{where}: unknown source {raw['source']!r}; define it under "
+                           "sources:")
     try:
         source = sources[raw["source"]] if "source" in raw else default_source
         if source is None:

@@ -152,7 +152,8 @@ def max_context(free_bytes: float, bytes_per_token: float, window_fraction: floa
     full_rate = bytes_per_token * (1.0 - window_fraction)
     windowed_cap = bytes_per_token * window_fraction * window
     if full_rate <= 0:
-        return math.inf if windowed_cap <= free_bytes else free_bytes / bytes_per_token
+        return math.inf if windowed_cap <= free_bytes else \
+            float(math.floor(free_bytes / bytes_per_token))
     # Below the window, every layer grows; beyond it only the full-attention layers do.
     tokens = free_bytes / bytes_per_token
     if tokens <= window:

@@ -51,6 +51,11 @@ class Document:
         for depth in range(len(path), 0, -1):
             if path[:depth] in self.overrides:
                 return self.overrides[path[:depth]], None, None
+        if path not in self.positions:
+            # A section an override created (site.nope for --set site.nope.value=1).
+            for overridden, where in self.overrides.items():
+                if overridden[: len(path)] == path:
+                    return where, None, None
         line, column = self.where(path)
         return self.file, line, column
 
