@@ -219,46 +219,37 @@ class _Builder:
         kv_seq = memory.kv_cache_bytes(kv_token, sequence_tokens, 1, model.window_fraction,
                                        window)
         n = p.deployment.accelerators
-        reserve = p.deployment.memory_reserve
-        if reserve is None:
-            reserve = memory.DEFAULT_MEMORY_RESERVE
-            self.out.assume("deployment.memory_reserve", f"{reserve:g}",
-                            "vLLM default gpu_memory_utilization 0.9")
+        reserve = self.reserve()
         device_mem = float(hw.memory.value)
-        group = self.replica_size(n, weights, kv_seq, device_mem, reserve)
-        replicas = n // group
         node = hw.node_size or n
-        tp = min(group, node)
-        pp = max(1, group // tp)
-        self.out.facts.update(tensor_parallel=tp, pipeline_parallel=pp, replicas=replicas,
-                              group=group)
-        usable_group = memory.usable_memory(device_mem, group, reserve)
-        free_kv = usable_group - weights
-        max_batch = memory.max_sequences(free_kv, kv_seq)
-        self.out.facts["max_batch"] = max_batch
-        self.out.facts["max_context"] = memory.max_context(free_kv, kv_token,
-                                                           model.window_fraction, window)
+
+        def fits_one_sequence(group: int) -> bool:
+            return memory.usable_memory(device_mem, group, reserve) >= weights + kv_seq
+
+        given = p.deployment.tensor_parallel
+        candidates = [given] if given else \
+            [g for g in range(1, n + 1) if n % g == 0 and fits_one_sequence(g)] or [n]
+
+        def max_batch_of(group: int) -> int:
+            free = memory.usable_memory(device_mem, group, reserve) - weights
+            return memory.max_sequences(free, kv_seq)
 
         peak = self.peak(precision)
         if hw.bandwidth is None or peak is None:
             if hw.bandwidth is None:
                 self.out.unknown["bandwidth"] = f"{hw.name} has no sourced memory bandwidth"
-            self.memory_estimates(weights, kv_seq, 1, replicas, n, device_mem, reserve)
+            group = candidates[0]
+            self.out.facts.update(group=group, replicas=n // group,
+                                  max_batch=max_batch_of(group), concurrency=1,
+                                  weights_per_replica=weights, reserve=reserve)
+            self.memory_estimates(weights, kv_seq, 1, n // group, n, device_mem, reserve)
             return
         compute_prec, peak_fig = peak
+        bandwidth = float(hw.bandwidth.value)
         eff_c, eff_att, eff_b = self.efficiency(compute_prec)
         attention_prec = compute_precision("bf16", hw.peak)
         link = hw.interconnect or hw.host_link
         link_bw = float(link.value) / 2.0 if link else math.inf  # bidirectional figure
-        if group > 1 and link is None:
-            self.out.unknown["interconnect"] = f"{hw.name} has no sourced interconnect figure"
-        replica = serving.Replica(
-            peak_flops=float(peak_fig.value), bandwidth=float(hw.bandwidth.value),
-            eff_compute=eff_c, eff_bandwidth=eff_b, tp=tp, pp=pp, link_bandwidth=link_bw,
-            allreduce_latency=calibration.ALLREDUCE_LATENCY_S,
-            attention_flops=float(hw.peak[attention_prec].value) if attention_prec else 0.0,
-            eff_attention=eff_att,
-            layer_overhead=calibration.LAYER_OVERHEAD_S)
         expert_bytes = model.expert_params * (memory.weight_bytes(1.0, 0.0, precision))
         attention_dim = model.heads * model.head_dim
         if model.mla:
@@ -274,6 +265,61 @@ class _Builder:
             expert_weight_bytes=expert_bytes, experts=model.experts,
             experts_active=model.experts_active, kv_bytes_per_token=kv_token,
             window_fraction=model.window_fraction, window=window)
+
+        def replica_of(group: int) -> serving.Replica:
+            tp = min(group, node)
+            return serving.Replica(
+                peak_flops=float(peak_fig.value), bandwidth=bandwidth,
+                eff_compute=eff_c, eff_bandwidth=eff_b, tp=tp, pp=max(1, group // tp),
+                link_bandwidth=link_bw, allreduce_latency=calibration.ALLREDUCE_LATENCY_S,
+                attention_flops=float(hw.peak[attention_prec].value) if attention_prec
+                else 0.0, eff_attention=eff_att, layer_overhead=calibration.LAYER_OVERHEAD_S)
+
+        traffic = w.traffic
+        peak_rps = traffic.requests_per_s * traffic.peak_factor if traffic else None
+
+        def concurrency_of(replica: serving.Replica, replicas: int, limit: int) -> int:
+            """Sequences in flight: as given, else Little's law at peak, by iteration."""
+            if traffic and traffic.concurrency:
+                return traffic.concurrency
+            if not peak_rps:
+                return 1
+            concurrency = 1
+            for _ in range(60):
+                pt = serving.serving_point(replica, transformer,
+                                           max(1, math.ceil(concurrency / replicas)),
+                                           prompt, output)
+                nxt = max(1, math.ceil(peak_rps * (pt.prefill_s + output * pt.tpot_s)))
+                if nxt == concurrency or nxt > max(limit, 1) * replicas * 4:
+                    return nxt
+                concurrency = nxt
+            return concurrency
+
+        # Replica size: as given, else the smallest group (dividing the count) whose replicas
+        # hold the weights and the KV cache of the peak concurrency; when none does, the
+        # largest group, which has the most KV room.
+        for group in candidates:
+            replicas = n // group
+            replica = replica_of(group)
+            max_batch = max_batch_of(group)
+            concurrency = concurrency_of(replica, replicas, max_batch)
+            if concurrency <= max_batch * replicas:
+                break
+        if not given and group > 1:
+            self.out.assume("deployment.tensor_parallel", str(group),
+                            "smallest group of accelerators per replica that holds the weights "
+                            "and the KV cache of the peak concurrency")
+        if traffic and not traffic.concurrency and peak_rps:
+            self.out.assume("workload.traffic.concurrency", str(concurrency),
+                            "Little's law: peak requests/s × time in system")
+        tp, pp = replica.tp, replica.pp
+        free_kv = memory.usable_memory(device_mem, group, reserve) - weights
+        self.out.facts.update(tensor_parallel=tp, pipeline_parallel=pp, replicas=replicas,
+                              group=group, max_batch=max_batch,
+                              max_context=memory.max_context(free_kv, kv_token,
+                                                             model.window_fraction, window))
+        if group > 1 and link is None:
+            self.out.unknown["interconnect"] = f"{hw.name} has no sourced interconnect figure"
         hw_refs = (*_ref(hw.memory), *_ref(hw.bandwidth), *_ref(peak_fig))
         self.out.facts.update(compute_precision=compute_prec, replica=replica,
                               transformer=transformer, hw_refs=hw_refs)
@@ -282,51 +328,38 @@ class _Builder:
             return serving.serving_point(replica, transformer, max(batch, 1), prompt, output)
 
         rtt = self.network()
-        traffic = w.traffic
-        peak_rps = traffic.requests_per_s * traffic.peak_factor if traffic else None
-        # Concurrency: as given, else Little's law at peak traffic, solved by iteration.
-        if traffic and traffic.concurrency:
-            concurrency = traffic.concurrency
-        elif peak_rps:
-            concurrency = 1
-            for _ in range(60):
-                per_replica = max(1, math.ceil(concurrency / replicas))
-                pt = point(per_replica)
-                in_system = peak_rps * (pt.prefill_s + output * pt.tpot_s)
-                nxt = max(1, math.ceil(in_system))
-                if nxt == concurrency or nxt > max(max_batch, 1) * replicas * 4:
-                    concurrency = nxt
-                    break
-                concurrency = nxt
-            self.out.assume("workload.traffic.concurrency", str(concurrency),
-                            "Little's law: peak requests/s × time in system")
-        else:
-            concurrency = 1
         batch = max(1, math.ceil(concurrency / replicas))
         self.out.facts.update(concurrency=concurrency, batch=batch, peak_rps=peak_rps)
         self.memory_estimates(weights, kv_seq, concurrency, replicas, n, device_mem, reserve)
 
         pt = point(batch)
         self.out.add("prefill_ms", pt.prefill_s / MS, "ms",
-                     "roofline(2 × active block params × P + 2 × layers × P² × heads·head_dim, "
-                     "weights) + 2 × layers all-reduces",
+                     "matmuls max(2 · active params · P / compute, weights / bandwidth) + "
+                     "attention max(2 · layers · P² · heads·head_dim / compute, KV / "
+                     "bandwidth) + per-layer overhead + all-reduces",
                      {"prompt tokens": str(prompt), "compute precision": compute_prec,
                       "tensor parallel": str(tp),
                       "achievable compute": _fmt(replica.compute_rate / 1e12, "TFLOP/s")},
                      hw_refs)
-        queue = serving.md1_wait(peak_rps / replicas, pt.prefill_s) if peak_rps else 0.0
-        queue += pt.tpot_s / 2.0 if peak_rps else 0.0
+        queue = 0.0
+        if peak_rps:
+            # Prefills queue behind each other (M/D/1); a new request also waits for the
+            # decode step in progress, half a step on average, when the replica is busy.
+            busy = min(1.0, peak_rps / (pt.requests_per_s * replicas))
+            queue = serving.md1_wait(peak_rps / replicas, pt.prefill_s) + \
+                busy * pt.tpot_s / 2.0
         ttft = pt.prefill_s + queue + (rtt or 0.0)
         self.out.facts["queue_ms"] = queue / MS
         self.out.add("ttft_ms", ttft / MS, "ms",
-                     "network RTT + queueing (M/D/1 on prefill + half a decode step) + prefill",
+                     "network RTT + queueing (M/D/1 on prefill + half a decode step when "
+                     "busy) + prefill",
                      {"prefill": _fmt(pt.prefill_s / MS, "ms"),
                       "queueing": _fmt(queue / MS, "ms"),
                       "network": _fmt((rtt or 0.0) / MS, "ms") if rtt is not None
                       else "not modeled"}, hw_refs)
         self.out.add("tpot_ms", pt.tpot_s / MS, "ms",
-                     "mean decode step at the batch: max(FLOPs / compute, (weights + KV) / "
-                     "bandwidth) + all-reduces, summed over the growing KV cache",
+                     "mean decode step at the batch, summed exactly over the growing KV "
+                     "cache",
                      {"batch per replica": str(batch), "replicas": str(replicas),
                       "achievable bandwidth": _fmt(replica.memory_rate / 1e12, "TB/s")},
                      hw_refs)
@@ -353,22 +386,14 @@ class _Builder:
             self.out.facts["capacity_rps"] = point(within).requests_per_s * replicas \
                 if within else 0.0
 
-    def replica_size(self, n: int, weights: float, kv_seq: float, device_mem: float,
-                     reserve: float) -> int:
-        """Accelerators per model replica: as given, else the smallest divisor of the count
-        that holds the weights and one full sequence."""
-        given = self.profile.deployment.tensor_parallel
-        if given:
-            return given
-        for group in range(1, n + 1):
-            if n % group == 0 and \
-                    memory.usable_memory(device_mem, group, reserve) >= weights + kv_seq:
-                if group > 1:
-                    self.out.assume("deployment.tensor_parallel", str(group),
-                                    "smallest group of accelerators that holds the weights "
-                                    "and one full sequence")
-                return group
-        return n
+    def reserve(self) -> float:
+        """Runtime memory reserve: as given, else vLLM's default headroom (stated)."""
+        reserve = self.profile.deployment.memory_reserve
+        if reserve is None:
+            reserve = memory.DEFAULT_MEMORY_RESERVE
+            self.out.assume("deployment.memory_reserve", f"{reserve:g}",
+                            "vLLM default gpu_memory_utilization 0.9")
+        return reserve
 
     def memory_estimates(self, weights: float, kv_seq: float, sequences: int, replicas: int,
                          n: int, device_mem: float, reserve: float) -> None:
@@ -410,11 +435,7 @@ class _Builder:
             return
         n = p.deployment.accelerators
         if hw.memory is not None:
-            reserve = p.deployment.memory_reserve
-            if reserve is None:
-                reserve = memory.DEFAULT_MEMORY_RESERVE
-                self.out.assume("deployment.memory_reserve", f"{reserve:g}",
-                                "vLLM default gpu_memory_utilization 0.9")
+            reserve = self.reserve()
             self.out.add("memory_required_gb", (weights * n + hw.memory.value * n * reserve)
                          / GB, "GB", "accelerators × weights + runtime reserve", {},
                          model.references)
@@ -458,11 +479,7 @@ class _Builder:
         n = p.deployment.accelerators
         state = memory.training_state_bytes(model.params)
         if hw.memory is not None:
-            reserve = p.deployment.memory_reserve
-            if reserve is None:
-                reserve = memory.DEFAULT_MEMORY_RESERVE
-                self.out.assume("deployment.memory_reserve", f"{reserve:g}",
-                                "vLLM default gpu_memory_utilization 0.9")
+            reserve = self.reserve()
             self.out.add("memory_required_gb", (state + hw.memory.value * n * reserve) / GB,
                          "GB", "16 B per parameter (mixed-precision Adam, fully sharded) + "
                          "runtime reserve", {"parameters": f"{model.params / 1e9:.4g} B"},

@@ -420,6 +420,10 @@ def test_overlay_overrides_builtin_entry(overlay_file: Path) -> None:
     assert bandwidth is not None
     assert bandwidth.value == 0.8e12
     assert bandwidth.source.title == f"user catalog {overlay_file}"
+    # Figures the overlay does not give keep their built-in value and source.
+    assert figure_value(entry, "peak", "bf16") == figure_value(
+        Catalog().get("accelerators", "l40s"), "peak", "bf16")
+    assert figure(entry, "tdp") == figure(Catalog().get("accelerators", "l40s"), "tdp")
     # The built-in catalog is untouched.
     assert figure_value(Catalog().get("accelerators", "l40s"), "bandwidth") == 0.864e12
 
@@ -454,3 +458,10 @@ def test_overlay_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "absent.yaml"
     with pytest.raises(InputError, match="no such file"):
         Catalog((str(path),)).section("accelerators")
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("Germany", "DE"), ("germany", "DE"), ("DE", "DE"), ("United States", "US")])
+def test_country_names_resolve(name: str, expected: str) -> None:
+    """ISO 3166 codes are the ids; display names are accepted too."""
+    assert Catalog().resolve("countries", name) == expected

@@ -3,8 +3,8 @@
 The data lives in ``data/*.yaml``, compiled to ``data/*.json`` by ``compile.py``. A figure is
 ``{value, source, as_of}`` (plus optional ``note``, ``formula``, ``low``, ``high``); a figure
 that could not be sourced is absent, and whatever needs it reports ``skip`` with the reason.
-A user overlay (``--catalog FILE``) adds or replaces entries by id; its figures may be plain
-values, attributed to the overlay file.
+A user overlay (``--catalog FILE``) adds entries, or overrides figures of existing ones, by
+id; its figures may be plain values, attributed to the overlay file.
 """
 
 from __future__ import annotations
@@ -115,13 +115,19 @@ class Catalog:
             entries = {key: _entry(section, key, value, sources, file)
                        for key, value in (raw.get(section) or {}).items()}
             for overlay in self._overlays:
-                entries.update(_overlay_entries(overlay, section))
+                for key, entry in _overlay_entries(overlay, section).items():
+                    entries[key] = _merge(entries.get(key, {}), entry)
             self._sections[section] = entries
+            # Ids win over aliases, aliases over display names ("Germany" → DE).
             aliases: dict[str, str] = {}
             for key, entry in entries.items():
-                aliases[key.lower()] = key
+                if isinstance(entry.get("name"), str):
+                    aliases.setdefault(entry["name"].lower(), key)
+            for key, entry in entries.items():
                 for alias in entry.get("aliases", []) or []:
                     aliases[str(alias).lower()] = key
+            for key in entries:
+                aliases[key.lower()] = key
             self._aliases[section] = aliases
         return self._sections[section]
 
@@ -229,6 +235,18 @@ def _entry(section: str, key: str, raw: dict[str, Any], sources: dict[str, Sourc
         else:
             out[name] = value
     return out
+
+
+def _merge(base: Entry, overlay: Entry) -> Entry:
+    """An overlay entry over a built-in one: figures replaced one by one, nested groups
+    (``peak``, ``system``, ``export``) merged key by key."""
+    merged = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = {**base[key], **value}
+        else:
+            merged[key] = value
+    return merged
 
 
 def _overlay_entries(path: str, section: str) -> dict[str, Entry]:

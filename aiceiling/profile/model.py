@@ -41,7 +41,7 @@ Classification = Literal["public", "internal", "confidential", "pii", "phi", "pc
 Origin = Literal["device", "site", "cloud"]
 Reach = Literal["device", "site", "country", "region", "anywhere"]
 Placement = Literal["cloud", "on-prem", "edge", "device", "hybrid"]
-AccessNetwork = Literal["lan", "fiber", "wifi", "5g", "lte", "satellite"]
+AccessNetwork = Literal["lan", "fiber", "wifi", "5g", "lte", "satellite", "satellite-geo"]
 Cooling = Literal["air", "rear-door", "direct-liquid", "immersion"]
 
 SI_UNITS = {

@@ -1,0 +1,71 @@
+"""Every bundled example profile: its verdict, binding constraint and estimates.
+
+The compute family alone is implemented so far; the data, energy, physical and governance
+families will move several of these to the first constraint the seeds name for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from aiceiling import api
+from aiceiling.render import json_report
+
+PROFILES = Path(__file__).resolve().parents[1] / "profiles"
+TODAY = dt.date(2026, 11, 22)
+
+LLM_KEYS = {"weights_gb", "kv_cache_gb", "memory_required_gb", "memory_available_gb",
+            "prefill_ms", "ttft_ms", "tpot_ms", "tokens_per_s", "max_tokens_per_s",
+            "max_requests_per_s", "latency_e2e_ms"}
+VISION_KEYS = {"weights_gb", "memory_required_gb", "memory_available_gb", "latency_e2e_ms",
+               "max_requests_per_s", "network_rtt_ms"}
+TRAINING_KEYS = {"memory_required_gb", "memory_available_gb", "training_days"}
+
+EXPECTED = [
+    # file, verdict, binding constraint, estimate keys that must be present
+    ("healthcare-radiology.yaml", "feasible", "compute.memory_fit",
+     LLM_KEYS | {"network_rtt_ms"}),
+    ("finance-fraud-scoring.yaml", "feasible", "compute.tpot", LLM_KEYS | {"network_rtt_ms"}),
+    ("manufacturing-vision-qc.yaml", "infeasible", "compute.latency_e2e", VISION_KEYS),
+    ("erp-copilot.yaml", "feasible", "compute.throughput", LLM_KEYS),
+    ("mobile-assistant.yaml", "feasible", "compute.memory_fit", LLM_KEYS),
+    ("hyperscale-ai-facility.yaml", "feasible", "compute.availability", LLM_KEYS),
+    ("training-llama-70b.yaml", "feasible", "compute.availability", TRAINING_KEYS),
+]
+
+
+def test_every_bundled_profile_is_covered() -> None:
+    assert sorted(p.name for p in PROFILES.glob("*.yaml")) == sorted(e[0] for e in EXPECTED)
+
+
+@pytest.mark.parametrize(("name", "verdict", "binding", "keys"), EXPECTED,
+                         ids=[e[0] for e in EXPECTED])
+def test_profile_verdict(name: str, verdict: str, binding: str, keys: set[str]) -> None:
+    report = api.check_file(str(PROFILES / name), on=TODAY)
+    assert report.verdict == verdict
+    assert report.binding is not None and report.binding.id == binding
+    assert keys <= set(report.estimates.values), keys - set(report.estimates.values)
+    for result in report.results:
+        if result.status != "skip":
+            assert result.line is not None, f"{result.id} has no profile line"
+        else:
+            assert result.message, f"{result.id} skipped without a reason"
+
+
+def test_manufacturing_fails_on_the_cloud_round_trip() -> None:
+    """The seeds' manufacturing ceiling: a 10-20 ms cycle cannot wait for a cloud RTT."""
+    report = api.check_file(str(PROFILES / "manufacturing-vision-qc.yaml"), on=TODAY)
+    network = report.estimates.get("network_rtt_ms")
+    e2e = report.estimates.get("latency_e2e_ms")
+    assert network is not None and e2e is not None
+    assert network / e2e > 0.9  # the network, not the model, is the latency
+
+
+def test_json_is_byte_identical_across_runs() -> None:
+    paths = sorted(str(p) for p in PROFILES.glob("*.yaml"))
+    first = json_report.render([api.check_file(p, on=TODAY) for p in paths])
+    second = json_report.render([api.check_file(p, on=TODAY) for p in paths])
+    assert first == second
