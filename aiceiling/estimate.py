@@ -102,17 +102,21 @@ class _Builder:
         self.out = Estimates()
 
     # -- shared pieces ----------------------------------------------------------------
-    def efficiency(self, compute_prec: str) -> tuple[float, float, float]:
+    def efficiency(self, compute_prec: str, vision: bool = False) -> tuple[float, float, float]:
         """Achievable fractions: matmul compute, 16-bit attention compute, bandwidth."""
         eff = self.profile.workload.efficiency
         given_compute = eff.compute if eff and eff.compute else None
         bandwidth = eff.bandwidth if eff and eff.bandwidth else None
         low = compute_prec not in ("fp32", "tf32", "bf16", "fp16")
         if given_compute is None:
-            compute = calibration.EFF_COMPUTE_LOW if low else calibration.EFF_COMPUTE_16
-            self.out.assume("workload.efficiency.compute", f"{compute:g}",
-                            f"calibrated for {compute_prec} matmuls: "
-                            f"{calibration.CALIBRATION_REFERENCE}")
+            if vision:
+                compute = calibration.EFF_COMPUTE_VISION
+                source = "calibrated: Ultralytics YOLOv8 A100 TensorRT latencies"
+            else:
+                compute = calibration.EFF_COMPUTE_LOW if low else calibration.EFF_COMPUTE_16
+                source = (f"calibrated for {compute_prec} matmuls: "
+                          f"{calibration.CALIBRATION_REFERENCE}")
+            self.out.assume("workload.efficiency.compute", f"{compute:g}", source)
             attention = calibration.EFF_COMPUTE_16
         else:
             compute = attention = given_compute
@@ -444,7 +448,7 @@ class _Builder:
         peak = self.peak(precision)
         if peak is None:
             return
-        eff_c, _, eff_b = self.efficiency(peak[0])
+        eff_c, _, eff_b = self.efficiency(peak[0], vision=True)
         compute_rate = float(peak[1].value) * eff_c
         if hw.bandwidth is not None:
             memory_rate = float(hw.bandwidth.value) * eff_b
@@ -456,11 +460,12 @@ class _Builder:
         traffic = p.workload.traffic
         batch = traffic.concurrency if traffic and traffic.concurrency else 1
         per_batch = inference.request_time(float(flops.value), weights, batch, compute_rate,
-                                           memory_rate)
+                                           memory_rate, calibration.INFERENCE_OVERHEAD_S)
         refs = (*_ref(peak[1]), flops.reference())
         self.out.facts.update(batch=batch, compute_precision=peak[0], hw_refs=refs)
         self.out.add("inference_ms", per_batch / MS, "ms",
-                     "max(batch × FLOPs per request / compute, weights / bandwidth)",
+                     "fixed cost per call + max(batch × FLOPs per request / compute, "
+                     "weights / bandwidth)",
                      {"FLOPs per request": flops.text, "batch": str(batch),
                       "compute precision": peak[0]}, refs)
         self.out.add("latency_e2e_ms", (per_batch + (rtt or 0.0)) / MS, "ms",

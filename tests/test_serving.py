@@ -160,3 +160,18 @@ def _peaks(*names: str) -> dict[str, Figure]:
 def test_compute_precision(weights: str, peaks: tuple[str, ...], expected: str | None,
                            why: str) -> None:
     assert compute_precision(weights, _peaks(*peaks)) == expected, why
+
+
+@pytest.mark.parametrize(("model", "gflop", "measured_ms"), [
+    ("yolov8n", 8.7, 0.99), ("yolov8s", 28.6, 1.20), ("yolov8m", 78.9, 1.83),
+    ("yolov8l", 165.2, 2.39), ("yolov8x", 257.8, 3.53),
+])
+def test_vision_latency_against_ultralytics(model: str, gflop: float,
+                                            measured_ms: float) -> None:
+    """Batch-1 TensorRT latency on an A100 (AWS p4d), Ultralytics docs/en/models/yolov8.md."""
+    from aiceiling.physics import calibration, inference
+
+    predicted = inference.request_time(gflop * 1e9, 0.0, 1, 312e12 *
+                                       calibration.EFF_COMPUTE_VISION, 2.039e12,
+                                       calibration.INFERENCE_OVERHEAD_S)
+    assert predicted * 1e3 == pytest.approx(measured_ms, rel=0.10), model

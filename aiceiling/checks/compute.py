@@ -44,7 +44,7 @@ def memory_fit(ctx: Context) -> Result:
     elif kind in ("training", "fine-tuning"):
         message = f"training state (16 B/parameter) sharded over {n} accelerators"
     else:
-        message = f"weights {est.get('weights_gb'):.2g} GB on {n} accelerator(s)"
+        message = f"weights {number(est.get('weights_gb') or 0.0)} GB on {n} accelerator(s)"
     refs = est.values["memory_available_gb"].references + \
         est.values["memory_required_gb"].references
     return quantity_result(cid, required, available, "GB", ("deployment", "accelerators"),

@@ -36,6 +36,16 @@ LAYER_OVERHEAD_S = 60e-6
 # bandwidth term of the all-reduce is still modeled. [s]
 ALLREDUCE_LATENCY_S = 0.0
 
+# Non-LLM inference (kind: inference), fitted by least squares to the Ultralytics YOLOv8
+# n/s/m/l/x table: batch-1 TensorRT latency on an A100 (AWS p4d) against FLOPs per image
+# (ultralytics/ultralytics docs/en/models/yolov8.md: 0.99, 1.20, 1.83, 2.39, 3.53 ms at
+# 8.7, 28.6, 78.9, 165.2, 257.8 GFLOP). Intercept: fixed cost per inference call
+# (launches, pre/post-processing inside the engine) [s]; slope: 102 TFLOP/s, 33 % of the
+# A100's dense 16-bit peak (the table does not state the export precision; 16-bit is
+# assumed, so this fraction is conservative for FP32/TF32 exports).
+INFERENCE_OVERHEAD_S = 0.93e-3
+EFF_COMPUTE_VISION = 0.33
+
 # Model-FLOPs utilization of large-scale training: Llama 3 405B reached 38-43 % BF16 MFU
 # on 8,192-16,384 H100 (Llama Team 2024, "The Llama 3 Herd of Models", arXiv:2407.21783,
 # Table 4).

@@ -50,7 +50,7 @@ def _row(result: Result) -> list[Text]:
     if result.line:
         message += f"  :{result.line}"
     style = _STYLE.get(result.status, "")
-    return [Text(result.family), Text(result.name), Text(status, style=style),
+    return [Text(f"  {result.name}"), Text(status, style=style),
             Text(value_limit(result)), Text(used, style=style if result.status != "pass"
                                             else ""), Text(message)]
 
@@ -63,7 +63,6 @@ def table(report: Report) -> Group:
                    Text(report.verdict.upper(), style=_VERDICT_STYLE[report.verdict]))
     grid = Table(box=None, pad_edge=False, show_edge=False, expand=False, padding=(0, 1),
                  header_style="bold")
-    grid.add_column("family", no_wrap=True, style="bold")
     grid.add_column("check", no_wrap=True)
     grid.add_column("status", no_wrap=True)
     grid.add_column("value / limit", no_wrap=True)
@@ -71,11 +70,10 @@ def table(report: Report) -> Group:
     grid.add_column("message", overflow="fold", ratio=1)
     family = ""
     for result in report.results:
-        cells = _row(result)
-        if result.family == family:
-            cells[0] = Text("")
-        family = result.family
-        grid.add_row(*cells)
+        if result.family != family:
+            family = result.family
+            grid.add_row(Text(family, style="bold"), *[Text("")] * 4)
+        grid.add_row(*_row(result))
     lines: list[Text | Table] = [header, grid]
     binding = report.binding
     if binding is not None:
