@@ -77,7 +77,9 @@ def table(report: Report) -> Group:
     lines: list[Text | Table] = [header, grid]
     binding = report.binding
     if binding is not None:
-        lines.append(Text(f"binding: {binding.id} — {binding.message}"))
+        figures = value_limit(binding)
+        lines.append(Text(f"binding: {binding.id} — "
+                          + (f"{figures}: " if figures else "") + binding.message))
     for note in report.notes:
         lines.append(Text(f"note: {note}", style="yellow"))
     defaults = [f"{a.field}={a.value}" for a in report.estimates.assumptions]
