@@ -190,7 +190,7 @@ class InlineHardware(_Strict):
     name: str
     memory: DataSizePositive | None = None
     bandwidth: Bandwidth | None = None
-    peak: dict[Precision, OpsRate] = Field(default_factory=dict)
+    peak: dict[Precision, OpsRate] = {}
     power: Power | None = None
     lead_time: Duration | None = None
 
@@ -209,7 +209,7 @@ class Data(_Strict):
     classification: Classification = "internal"
     origin: Origin | None = None
     may_leave: Reach | None = None
-    residency: list[str] = Field(default_factory=list)
+    residency: list[str] = []
     volume_per_day: DataSize | None = None
 
 
@@ -262,8 +262,8 @@ class Budget(_Strict):
 
 
 class Governance(_Strict):
-    requires: list[str] = Field(default_factory=list)
-    provides: list[str] = Field(default_factory=list)
+    requires: list[str] = []
+    provides: list[str] = []
 
 
 class Waiver(_Strict):
@@ -285,7 +285,7 @@ class Profile(_Strict):
     schedule: Schedule | None = None
     budget: Budget | None = None
     governance: Governance | None = None
-    waivers: list[Waiver] = Field(default_factory=list)
+    waivers: list[Waiver] = []
 
     @field_validator("aiceiling")
     @classmethod
