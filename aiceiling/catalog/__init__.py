@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from importlib import resources
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from aiceiling.units import Money, Rate, parse_count, parse_money, parse_quantity, parse_rate
@@ -93,57 +93,71 @@ class Catalog:
 
     def __init__(self, overlays: tuple[str, ...] = ()) -> None:
         self._overlays = overlays
-        self._sections: dict[str, dict[str, Entry]] = {}
+        self._raw: dict[str, dict[str, Any]] = {}             # file → its JSON
+        self._sources: dict[str, dict[str, Source]] = {}      # file → its sources
+        self._overlay: dict[str, dict[str, Entry]] = {}       # section → overlay entries
+        self._parsed: dict[str, dict[str, Entry]] = {}        # section → entries parsed so far
         self._aliases: dict[str, dict[str, str]] = {}
-        self._raw: dict[str, dict[str, Any]] = {}
-        self._loaded_files: set[str] = set()
 
     # -- loading --------------------------------------------------------------------
     def _file(self, name: str) -> dict[str, Any]:
         if name not in self._raw:
-            text = resources.files("aiceiling.catalog").joinpath(f"data/{name}.json").read_text(
-                encoding="utf-8")
+            text = (_DATA / f"{name}.json").read_text(encoding="utf-8")
             self._raw[name] = json.loads(text)
+            self._sources[name] = _sources(self._raw[name].get("sources", {}), name)
         return self._raw[name]
 
-    def section(self, section: str) -> dict[str, Entry]:
-        """Entries of one section (``accelerators``, ``models``, ``countries``, …) by id."""
-        if section not in self._sections:
-            file = _SECTION_FILE[section]
-            raw = self._file(file)
-            sources = _sources(raw.get("sources", {}), file)
-            entries = {key: _entry(section, key, value, sources, file)
-                       for key, value in (raw.get(section) or {}).items()}
-            for overlay in self._overlays:
-                for key, entry in _overlay_entries(overlay, section).items():
-                    entries[key] = _merge(entries.get(key, {}), entry)
-            self._sections[section] = entries
+    def _builtin(self, section: str) -> dict[str, Any]:
+        return self._file(_SECTION_FILE[section]).get(section) or {}
+
+    def _index(self, section: str) -> dict[str, str]:
+        """Alias → id for a section, built from the raw data without parsing figures."""
+        if section not in self._aliases:
+            overlay: dict[str, Entry] = {}
+            for path in self._overlays:
+                overlay.update(_overlay_entries(path, section))
+            self._overlay[section] = overlay
+            self._parsed[section] = {}
+            entries = [*self._builtin(section).items(), *overlay.items()]
             # Ids win over aliases, aliases over display names ("Germany" → DE).
             aliases: dict[str, str] = {}
-            for key, entry in entries.items():
+            for key, entry in entries:
                 if isinstance(entry.get("name"), str):
                     aliases.setdefault(entry["name"].lower(), key)
-            for key, entry in entries.items():
+            for key, entry in entries:
                 for alias in entry.get("aliases", []) or []:
                     aliases[str(alias).lower()] = key
-            for key in entries:
+            for key, _ in entries:
                 aliases[key.lower()] = key
             self._aliases[section] = aliases
-        return self._sections[section]
+        return self._aliases[section]
+
+    def _entry(self, section: str, key: str) -> Entry:
+        parsed = self._parsed[section]
+        if key not in parsed:
+            raw = self._builtin(section).get(key)
+            file = _SECTION_FILE[section]
+            base = _entry(section, key, raw, self._sources[file], file) if raw else {}
+            overlay = self._overlay[section].get(key)
+            parsed[key] = _merge(base, overlay) if overlay else base
+        return parsed[key]
+
+    def section(self, section: str) -> dict[str, Entry]:
+        """Every entry of one section (``accelerators``, ``models``, ``countries``, …) by id."""
+        keys = dict.fromkeys(self._index(section).values())
+        return {key: self._entry(section, key) for key in keys}
 
     def resolve(self, section: str, name: str) -> str | None:
         """Canonical id for an id or alias (case-insensitive), or None."""
-        self.section(section)
-        return self._aliases[section].get(name.lower())
+        return self._index(section).get(name.lower())
 
     def get(self, section: str, name: str) -> Entry | None:
         key = self.resolve(section, name)
-        return None if key is None else self.section(section)[key]
+        return None if key is None else self._entry(section, key)
 
     def suggest(self, section: str, name: str) -> list[str]:
         """Closest ids to a misspelt one, for a did-you-mean."""
-        self.section(section)
-        names = self._aliases[section]
+        names = self._index(section)
         close = difflib.get_close_matches(name.lower(), list(names), n=6, cutoff=0.5)
         seen: list[str] = []
         for alias in close:
@@ -155,12 +169,10 @@ class Catalog:
     def constant(self, file: str, path: str) -> Figure:
         """A single sourced constant such as ``networks:fiber.propagation``."""
         section, _, key = path.partition(".")
-        raw = self._file(file)
-        sources = _sources(raw.get("sources", {}), file)
-        value = (raw.get(section) or {}).get(key)
+        value = (self._file(file).get(section) or {}).get(key)
         if value is None:
             raise CatalogError(f"{file}.yaml has no {path}")
-        return _figure(value, _FIGURES[section][key], sources, f"{file}:{path}")
+        return _figure(value, _FIGURES[section][key], self._sources[file], f"{file}:{path}")
 
     def measured_rtts(self) -> list[tuple[float, float]]:
         """Published round trips with a great-circle distance: (distance [m], RTT [s])."""
@@ -172,6 +184,8 @@ class Catalog:
                               parse_quantity(rtt["value"], "time")))
         return pairs
 
+
+_DATA = Path(__file__).parent / "data"
 
 _SECTION_FILE = {"accelerators": "accelerators", "models": "models", "countries": "regions",
                  "regions": "regions", "blocs": "regions", "access_networks": "networks",

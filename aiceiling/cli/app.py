@@ -4,8 +4,6 @@ Exit codes (SPEC §2): 0 ran clean, 1 a check at or above --fail-on, 2 bad invoc
 invalid profile, 3 internal error, 130 interrupted.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from typing import Annotated

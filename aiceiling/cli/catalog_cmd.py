@@ -1,7 +1,5 @@
 """List the built-in data (hardware, models, regions, networks, cooling) with sources."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated, Any
 

@@ -1,7 +1,5 @@
 """Evaluate one or more profiles against every check; print the verdict table or JSON."""
 
-from __future__ import annotations
-
 import datetime as dt
 import sys
 from typing import Annotated
