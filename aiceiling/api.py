@@ -46,10 +46,11 @@ class Report(NamedTuple):
 
 def registry() -> Registry:
     """Every check family, registered in SPEC §4 order."""
-    from aiceiling.checks import compute
+    from aiceiling.checks import compute, data, energy, governance, physical
 
     reg = Registry()
-    compute.register(reg)
+    for family in (compute, data, energy, physical, governance):
+        family.register(reg)
     return reg
 
 
@@ -300,7 +301,7 @@ def evaluate(loaded: LoadedProfile, *, on: dt.date | None = None,
     """Run every registered check on a loaded profile."""
     on = on or today()
     estimates = build(loaded.profile, loaded.resolved, loaded.catalog)
-    ctx = Context(loaded.profile, loaded.resolved, estimates, on)
+    ctx = Context(loaded.profile, loaded.resolved, estimates, on, loaded.catalog)
     reg = registry()
     results: list[Result] = []
     for spec in reg:

@@ -10,7 +10,15 @@ import math
 from typing import Any, NamedTuple
 
 from aiceiling.catalog import Catalog, Figure
-from aiceiling.physics import calibration, inference, memory, network, serving, training
+from aiceiling.physics import (
+    calibration,
+    inference,
+    memory,
+    network,
+    power,
+    serving,
+    training,
+)
 from aiceiling.profile.model import Profile
 from aiceiling.resolve import HardwareSpec, ModelSpec, Resolved
 
@@ -337,6 +345,15 @@ class _Builder:
         self.memory_estimates(weights, kv_seq, concurrency, replicas, n, device_mem, reserve)
 
         pt = point(batch)
+        flops, moved = serving.cycle_work(transformer, batch, prompt, output)
+        cycle = serving.prefill_time(replica, transformer, prompt, batch) + \
+            serving.decode_time(replica, transformer, batch, prompt, output)
+        compute_util, memory_util = power.utilization(
+            flops, moved, cycle, replica.tp * replica.pp * replica.peak_flops,
+            replica.tp * replica.pp * replica.bandwidth)
+        self.out.facts["busy"] = {"compute_util": compute_util, "memory_util": memory_util,
+                                  "requests_per_s": pt.requests_per_s * replicas,
+                                  "tokens_per_s": pt.tokens_per_s * replicas}
         self.out.add("prefill_ms", pt.prefill_s / MS, "ms",
                      "matmuls max(2 · active params · P / compute, weights / bandwidth) + "
                      "attention max(2 · layers · P² · heads·head_dim / compute, KV / "
@@ -389,6 +406,245 @@ class _Builder:
             self.out.facts["capacity_batch"] = within
             self.out.facts["capacity_rps"] = point(within).requests_per_s * replicas \
                 if within else 0.0
+
+    # -- energy, facility and money ------------------------------------------------------
+    def _default(self, field_path: str, key: str) -> Figure:
+        fig = self.catalog.constant("facility", f"defaults.{key}")
+        self.out.assume(field_path, fig.text, fig.reference())
+        return fig
+
+    def pue(self) -> float:
+        if self.profile.deployment.placement == "device":
+            return 1.0  # no facility around a handheld device
+        site = self.profile.site
+        if site and site.pue:
+            return site.pue
+        return float(self._default("site.pue", "pue").value)
+
+    def carbon_intensity(self) -> tuple[float, str] | None:
+        """Grid intensity [kg/J] and where it came from: profile, region, country."""
+        energy = self.profile.energy
+        if energy and energy.carbon_intensity is not None:
+            return energy.carbon_intensity, "profile"
+        for section, name in (("regions", self.profile.deployment.region),
+                              ("countries", self.resolved.country)):
+            entry = self.catalog.get(section, name) if name else None
+            fig = entry.get("carbon_intensity") if entry else None
+            if isinstance(fig, Figure):
+                self.out.assume("energy.carbon_intensity", fig.text, fig.reference())
+                return float(fig.value), fig.reference()
+        return None
+
+    def host_power(self) -> float | None:
+        """Power of everything but the accelerators, per accelerator, under load. [W]"""
+        hw = self.hardware
+        assert hw is not None and hw.tdp is not None
+        if hw.hw_class == "edge":
+            return 0.0  # a module's rated power covers its SoC, memory and I/O
+        if hw.system_power is None or not hw.node_size:
+            return None
+        nameplate = float(hw.system_power.value) / hw.node_size - float(hw.tdp.value)
+        load = float(self.catalog.constant("facility", "defaults.host_load").value)
+        return max(0.0, nameplate) * load
+
+    def energy(self) -> None:
+        """Power at peak and average traffic, energy per token and request, annual energy,
+        emissions and water, device runtime."""
+        p, hw, busy = self.profile, self.hardware, self.out.facts.get("busy")
+        if hw is None or busy is None:
+            return
+        if hw.tdp is None:
+            self.out.unknown["power"] = f"{hw.name} has no sourced power rating"
+            return
+        n = p.deployment.accelerators
+        tdp = float(hw.tdp.value)
+        floor = tdp * calibration.POWER_IDLE_FRACTION
+        busy_w = power.accelerator_power(tdp, busy["compute_util"], busy["memory_util"],
+                                         calibration.POWER_IDLE_FRACTION,
+                                         calibration.POWER_COMPUTE_WEIGHT,
+                                         calibration.POWER_MEMORY_WEIGHT)
+        traffic = p.workload.traffic
+        capacity = busy.get("requests_per_s")
+        if capacity and traffic and traffic.requests_per_s:
+            load_peak = min(1.0, traffic.requests_per_s * traffic.peak_factor / capacity)
+            load_avg = min(1.0, traffic.requests_per_s / capacity)
+        else:
+            load_peak = load_avg = 1.0
+            if capacity:
+                self.out.assume("workload.traffic", "busy all the time",
+                                "no traffic given: the accelerators are assumed fully loaded")
+        host = self.host_power()
+        self.out.facts["host_known"] = host is not None
+        host_w = host or 0.0
+        refs = (hw.tdp.reference(), *(_ref(hw.system_power)),
+                f"power model calibrated: {calibration.CALIBRATION_REFERENCE}")
+        acc_peak = n * power.scaled_to_load(busy_w, floor, load_peak)
+        acc_avg = n * power.scaled_to_load(busy_w, floor, load_avg)
+        it_peak, it_avg = acc_peak + n * host_w, acc_avg + n * host_w
+        pue = self.pue()
+        inputs = {"TDP": hw.tdp.text, "compute utilization": f"{busy['compute_util']:.0%}",
+                  "memory utilization": f"{busy['memory_util']:.0%}",
+                  "load at peak": f"{load_peak:.0%}", "accelerators": str(n)}
+        self.out.add("accelerator_power_kw", acc_peak / 1e3, "kW",
+                     "accelerators × (floor + (busy − floor) × load); busy = TDP × min(1, "
+                     "idle + a·u_compute + b·u_memory)", inputs, refs)
+        host_text = "unknown (no published system power)" if host is None else \
+            f"{host_w:.0f} W per accelerator"
+        self.out.add("it_power_kw", it_peak / 1e3, "kW", "accelerators + host overhead",
+                     {"host": host_text}, refs)
+        self.out.add("facility_power_kw", it_peak * pue / 1e3, "kW", "IT power × PUE",
+                     {"PUE": f"{pue:g}"}, refs)
+        tokens = busy.get("tokens_per_s")
+        if tokens:
+            self.out.add("energy_per_token_j", (busy_w + host_w) * n / tokens, "J",
+                         "(accelerators + host) power at the serving batch / tokens per s",
+                         {}, refs)
+            self.out.add("accelerator_energy_per_token_j", busy_w * n / tokens, "J",
+                         "accelerator power at the serving batch / tokens per s", {}, refs)
+        if capacity:
+            self.out.add("energy_per_request_wh", (busy_w + host_w) * n / capacity / 3600.0,
+                         "Wh", "(accelerators + host) power / requests per s", {}, refs)
+        seconds = self.out.facts.get("training_s")
+        if seconds is not None:
+            energy_j = it_peak * pue * seconds
+            formula = "facility power × training time (the run's energy)"
+        else:
+            energy_j = power.annual_energy(it_avg * pue)
+            formula = "average IT power × PUE × 8,766 h"
+        it_energy_j = energy_j / pue
+        self.out.add("annual_energy_mwh", energy_j / 3.6e9, "MWh", formula,
+                     {"average load": f"{load_avg:.0%}", "PUE": f"{pue:g}"}, refs)
+        intensity = self.carbon_intensity()
+        if intensity is not None:
+            self.out.add("annual_co2_t", power.emissions(energy_j, intensity[0]) / 1e3, "t",
+                         "annual energy × grid carbon intensity",
+                         {"intensity": f"{intensity[0] * 3.6e9:.4g} g/kWh"}, (intensity[1],))
+        else:
+            self.out.unknown["carbon"] = "no carbon intensity for the deployment's grid"
+        if p.deployment.placement != "device":
+            site = p.site
+            wue = site.wue if site and site.wue is not None else \
+                float(self._default("site.wue", "wue").value)
+            self.out.add("annual_water_m3", power.water(it_energy_j, wue), "m3",
+                         "WUE × annual IT energy", {"WUE": f"{wue * 3.6e9:.3g} L/kWh"}, refs)
+        site = p.site
+        if site and site.battery:
+            device_w = (acc_avg + n * host_w)
+            runtime = power.battery_runtime(site.battery, device_w)
+            self.out.add("device_runtime_h", runtime / 3600.0, "h",
+                         "battery energy / device power at the average load",
+                         {"battery": f"{site.battery / 3600:.4g} Wh",
+                          "device power": f"{device_w:.3g} W"}, refs)
+        self.out.facts.update(it_peak_w=it_peak, facility_peak_w=it_peak * pue,
+                              it_avg_w=it_avg, energy_j=energy_j)
+
+    def racks(self) -> None:
+        """Rack power and rack count from the published system's nameplate power."""
+        p, hw = self.profile, self.hardware
+        if hw is None or hw.system_power is None or not hw.node_size:
+            if hw is not None:
+                self.out.unknown["racks"] = f"no published system power for {hw.name}"
+            return
+        n = p.deployment.accelerators
+        system_w = float(hw.system_power.value)
+        systems = math.ceil(n / hw.node_size)
+        limit = self.rack_limit()
+        self.out.facts["rack_limit"] = limit
+        if hw.node_size >= 32 or limit is None:
+            per_rack = 1  # rack-scale systems (GB200 NVL72) are a rack each
+        else:
+            per_rack = max(1, math.floor(limit[0] / system_w))
+        rack_w = min(systems, per_rack) * system_w
+        racks = math.ceil(systems / per_rack)
+        refs = (hw.system_power.reference(),)
+        self.out.add("rack_kw", rack_w / 1e3, "kW", "systems per rack × system nameplate power",
+                     {"system": f"{hw.system_name} {hw.system_power.text}",
+                      "systems per rack": str(min(systems, per_rack))}, refs)
+        self.out.add("racks_needed", float(racks), "racks", "systems / systems per rack",
+                     {"systems": str(systems)}, refs)
+
+    def rack_limit(self) -> tuple[float, str] | None:
+        """The tighter of the site's rack limit and its cooling technology's. [W]"""
+        site = self.profile.site
+        if site is None:
+            return None
+        limits: list[tuple[float, str]] = []
+        if site.rack_power_limit:
+            limits.append((site.rack_power_limit, "site rack limit"))
+        if site.cooling:
+            entry = self.catalog.get("cooling", site.cooling)
+            fig = entry.get("rack_limit") if entry else None
+            if isinstance(fig, Figure):
+                limits.append((float(fig.value), f"{site.cooling} cooling, practical "
+                                                  f"{fig.text} (as of {fig.as_of})"))
+        return min(limits) if limits else None
+
+    def cost(self) -> None:
+        """Monthly cost: hardware amortization or rental, plus energy, in one currency."""
+        p, hw = self.profile, self.hardware
+        budget = p.budget
+        if budget is None or budget.monthly is None or hw is None:
+            return
+        currency = budget.monthly.currency
+        n = p.deployment.accelerators
+        hours = 8766.0 / 12.0
+        parts: dict[str, str] = {}
+        if budget.rental is not None:
+            if budget.rental.currency != currency:
+                self.out.unknown["cost"] = (f"rental in {budget.rental.currency}, budget in "
+                                            f"{currency}: money is never converted")
+                return
+            hardware = budget.rental.amount_per_unit * 3600.0 * hours * n
+            parts["rental"] = f"{hardware:,.0f} {currency}"
+        elif p.deployment.placement == "cloud":
+            self.out.unknown["cost"] = "cloud placement: give budget.rental per accelerator-hour"
+            return
+        else:
+            price = budget.hardware_price
+            if price is None and hw.price is not None:
+                price = hw.price.value
+                self.out.assume("budget.hardware_price", hw.price.text, hw.price.reference())
+            if price is None:
+                self.out.unknown["cost"] = f"no price for {hw.name}: set budget.hardware_price"
+                return
+            if price.currency != currency:
+                self.out.unknown["cost"] = (f"hardware priced in {price.currency}, budget in "
+                                            f"{currency}: money is never converted")
+                return
+            months = (budget.amortization or 36 * 8766 * 3600 / 12) / (8766 * 3600 / 12)
+            if budget.amortization is None:
+                self.out.assume("budget.amortization", "36 months",
+                                "common 3-year server depreciation schedule")
+            hardware = price.amount * n / months
+            parts["hardware"] = f"{hardware:,.0f} {currency}/month over {months:.0f} months"
+        energy_cost = 0.0
+        energy_j = self.out.facts.get("energy_j")
+        if energy_j is not None and budget.rental is None:
+            rate = self.energy_price()
+            if rate is None or rate.currency != currency:
+                why = "no electricity price" if rate is None else \
+                    f"electricity priced in {rate.currency}, budget in {currency}"
+                self.out.unknown["cost"] = f"{why}: money is never converted"
+                return
+            energy_cost = energy_j / 12.0 * rate.amount_per_unit
+            parts["energy"] = f"{energy_cost:,.0f} {currency}/month"
+        self.out.add("monthly_cost", hardware + energy_cost, currency,
+                     "hardware amortization or rental + energy", parts,
+                     _ref(hw.price) if budget.hardware_price is None else ())
+        self.out.facts["cost_currency"] = currency
+
+    def energy_price(self) -> Any:
+        energy = self.profile.energy
+        if energy and energy.price is not None:
+            return energy.price
+        for section, name in (("regions", self.profile.deployment.region),
+                              ("countries", self.resolved.country)):
+            entry = self.catalog.get(section, name) if name else None
+            fig = entry.get("electricity_price") if entry else None
+            if isinstance(fig, Figure):
+                self.out.assume("energy.price", fig.text, fig.reference())
+                return fig.value
+        return None
 
     def reserve(self) -> float:
         """Runtime memory reserve: as given, else vLLM's default headroom (stated)."""
@@ -463,6 +719,11 @@ class _Builder:
                                            memory_rate, calibration.INFERENCE_OVERHEAD_S)
         refs = (*_ref(peak[1]), flops.reference())
         self.out.facts.update(batch=batch, compute_precision=peak[0], hw_refs=refs)
+        self.out.facts["busy"] = {
+            "compute_util": batch * float(flops.value) / (per_batch * float(peak[1].value)),
+            "memory_util": weights / (per_batch * float(hw.bandwidth.value))
+            if hw.bandwidth is not None else 0.0,
+            "requests_per_s": n * batch / per_batch}
         self.out.add("inference_ms", per_batch / MS, "ms",
                      "fixed cost per call + max(batch × FLOPs per request / compute, "
                      "weights / bandwidth)",
@@ -504,6 +765,8 @@ class _Builder:
                             "Llama 3 405B: 38-43 % MFU (arXiv:2407.21783, Table 4)")
         flops = training.training_flops(model.active_params, w.train_tokens)
         seconds = training.training_time(flops, n, float(peak[1].value), eff)
+        self.out.facts["busy"] = {"compute_util": eff, "memory_util": 0.0}
+        self.out.facts["training_s"] = seconds
         self.out.add("training_flops", flops, "FLOP", "6 × active parameters × tokens",
                      {"parameters": f"{model.active_params / 1e9:.4g} B",
                       "tokens": f"{w.train_tokens:.4g}"},
@@ -528,6 +791,9 @@ def build(profile: Profile, resolved: Resolved, catalog: Catalog) -> Estimates:
         builder.vision()
     else:
         builder.train()
+    builder.energy()
+    builder.racks()
+    builder.cost()
     if resolved.hardware is None:
         builder.out.unknown["hardware"] = (
             "deployment.hardware is not given" if not profile.deployment.hosted_api else

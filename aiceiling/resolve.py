@@ -66,6 +66,10 @@ class HardwareSpec(NamedTuple):
     node_size: int | None = None
     system_name: str | None = None
     inline: bool = False
+    system_power: Figure | None = None
+    hw_class: str = "datacenter"
+    price: Figure | None = None
+    export: dict[str, Any] | None = None
 
 
 class Resolved(NamedTuple):
@@ -176,7 +180,10 @@ def hardware_from_entry(entry: Entry) -> HardwareSpec:
         peak={k: v for k, v in (entry.get("peak") or {}).items() if isinstance(v, Figure)},
         tdp=figure(entry, "tdp"), interconnect=figure(entry, "interconnect"),
         host_link=figure(entry, "host_link"), lead_time=figure(entry, "lead_time"),
-        node_size=system.get("accelerators"), system_name=system.get("name"))
+        node_size=system.get("accelerators"), system_name=system.get("name"),
+        system_power=figure(entry, "system", "power"),
+        hw_class=str(entry.get("class", "datacenter")), price=figure(entry, "price"),
+        export=entry.get("export"))
 
 
 def hardware_from_inline(hw: InlineHardware) -> HardwareSpec:
@@ -213,6 +220,16 @@ def check_ids(document: Document, catalog: Catalog) -> list[Diagnostic]:
             (("deployment", "region"), "regions", "regions", deployment.get("region"))):
         if isinstance(name, str) and catalog.resolve(section, name) is None:
             errors.append(_id_error(document, path, what, name, catalog.suggest(section, name)))
+    governance = _section(document.data, "governance")
+    for key in ("requires", "provides"):
+        names = governance.get(key)
+        for index, name in enumerate(names if isinstance(names, list) else []):
+            if isinstance(name, str) and catalog.resolve("controls", name) is None:
+                close = catalog.suggest("controls", name)
+                hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else \
+                    "see `aiceiling catalog governance`"
+                errors.append(document.diagnostic(
+                    ("governance", key, index), f"unknown control {name!r}; {hint}"))
     country = deployment.get("country")
     region = catalog.get("regions", deployment["region"]) \
         if isinstance(deployment.get("region"), str) else None

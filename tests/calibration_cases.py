@@ -120,3 +120,41 @@ def predict(case: Case, catalog: Catalog, efficiency: dict[str, float] | None = 
 
 def log_error(predicted: float, measured: float) -> float:
     return math.log(predicted / measured)
+
+
+@dataclass(frozen=True)
+class PowerCase:
+    id: str
+    case: Case
+    measured_w_per_gpu: float
+    tdp_w: float
+
+
+def power_cases() -> list[PowerCase]:
+    """Decode measurements with measured GPU power (ML.ENERGY: summed over the GPUs)."""
+    rows = {r["id"]: r for r in
+            yaml.safe_load(DATA.read_text(encoding="utf-8"))["measurements"]}
+    catalog = Catalog()
+    out = []
+    for case in cases():
+        row = rows[case.id]
+        measured = (row.get("measured") or {}).get("gpu_power_w_total")
+        if not measured:
+            continue
+        hardware = catalog.get("accelerators", row["hardware"])
+        assert hardware is not None
+        out.append(PowerCase(case.id, case, float(measured) / int(row["accelerators"]),
+                             float(hardware["tdp"].value)))
+    return out
+
+
+def predict_power(pc: PowerCase, catalog: Catalog) -> float:
+    """Modeled power of one accelerator at the measured batch. [W]"""
+    from aiceiling.physics import calibration, power
+
+    loaded = api.load_document(Document(pc.id, pc.case.profile, {}), catalog=catalog)
+    busy = api.evaluate(loaded).estimates.facts["busy"]
+    return power.accelerator_power(pc.tdp_w, busy["compute_util"], busy["memory_util"],
+                                   calibration.POWER_IDLE_FRACTION,
+                                   calibration.POWER_COMPUTE_WEIGHT,
+                                   calibration.POWER_MEMORY_WEIGHT)

@@ -1,8 +1,4 @@
-"""Every bundled example profile: its verdict, binding constraint and estimates.
-
-The compute family alone is implemented so far; the data, energy, physical and governance
-families will move several of these to the first constraint the seeds name for them.
-"""
+"""Every bundled example profile: its verdict, binding constraint and estimates."""
 
 from __future__ import annotations
 
@@ -23,17 +19,26 @@ LLM_KEYS = {"weights_gb", "kv_cache_gb", "memory_required_gb", "memory_available
 VISION_KEYS = {"weights_gb", "memory_required_gb", "memory_available_gb", "latency_e2e_ms",
                "max_requests_per_s", "network_rtt_ms"}
 TRAINING_KEYS = {"memory_required_gb", "memory_available_gb", "training_days"}
+POWER_KEYS = {"accelerator_power_kw", "it_power_kw", "facility_power_kw", "energy_per_token_j",
+              "accelerator_energy_per_token_j", "energy_per_request_wh", "annual_energy_mwh",
+              "annual_co2_t", "annual_water_m3"}
 
+# Each seed industry fails on the constraint the seeds name first for it.
 EXPECTED = [
     # file, verdict, binding constraint, estimate keys that must be present
-    ("healthcare-radiology.yaml", "feasible", "compute.memory_fit",
-     LLM_KEYS | {"network_rtt_ms"}),
-    ("finance-fraud-scoring.yaml", "feasible", "compute.tpot", LLM_KEYS | {"network_rtt_ms"}),
-    ("manufacturing-vision-qc.yaml", "infeasible", "compute.latency_e2e", VISION_KEYS),
-    ("erp-copilot.yaml", "feasible", "compute.throughput", LLM_KEYS),
-    ("mobile-assistant.yaml", "feasible", "compute.memory_fit", LLM_KEYS),
-    ("hyperscale-ai-facility.yaml", "feasible", "compute.availability", LLM_KEYS),
-    ("training-llama-70b.yaml", "feasible", "compute.availability", TRAINING_KEYS),
+    ("healthcare-radiology.yaml", "infeasible", "data.boundary",
+     LLM_KEYS | {"network_rtt_ms"} | POWER_KEYS),
+    ("finance-fraud-scoring.yaml", "infeasible", "governance.controls",
+     LLM_KEYS | {"network_rtt_ms"} | POWER_KEYS),
+    ("manufacturing-vision-qc.yaml", "infeasible", "compute.latency_e2e",
+     VISION_KEYS | {"accelerator_power_kw", "energy_per_request_wh"}),
+    ("erp-copilot.yaml", "infeasible", "governance.controls", LLM_KEYS | POWER_KEYS),
+    ("mobile-assistant.yaml", "infeasible", "energy.battery_life",
+     LLM_KEYS | {"device_runtime_h", "accelerator_power_kw", "energy_per_token_j"}),
+    ("hyperscale-ai-facility.yaml", "infeasible", "physical.grid_capacity",
+     LLM_KEYS | POWER_KEYS | {"rack_kw", "racks_needed", "monthly_cost"}),
+    ("training-llama-70b.yaml", "infeasible", "data.sufficiency",
+     TRAINING_KEYS | {"accelerator_power_kw", "it_power_kw", "annual_energy_mwh", "rack_kw"}),
 ]
 
 

@@ -16,8 +16,6 @@ from typing import Any, NamedTuple
 
 from aiceiling.units import Money, Rate, parse_count, parse_money, parse_quantity, parse_rate
 
-_FILES = ("accelerators", "models", "regions", "networks", "cooling")
-
 
 class Source(NamedTuple):
     key: str
@@ -85,6 +83,9 @@ _FIGURES: dict[str, dict[str, str]] = {
     "access_networks": {"rtt": "time"},
     "fiber": {"propagation": "time/length"},
     "cooling": {"rack_limit": "power"},
+    "defaults": {"pue": "count", "wue": "volume/energy", "host_load": "count"},
+    "rules": {"thresholds.*": "count"},
+    "serving_jitter": {"fraction": "count"},
 }
 
 
@@ -189,7 +190,9 @@ _DATA = Path(__file__).parent / "data"
 
 _SECTION_FILE = {"accelerators": "accelerators", "models": "models", "countries": "regions",
                  "regions": "regions", "blocs": "regions", "access_networks": "networks",
-                 "cooling": "cooling"}
+                 "cooling": "cooling", "rules": "export", "country_groups": "export",
+                 "controls": "governance", "industries": "governance",
+                 "serving_jitter": "governance"}
 
 
 def _sources(raw: dict[str, Any], file: str) -> dict[str, Source]:

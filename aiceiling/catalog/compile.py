@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 
 DATA = Path(__file__).parent / "data"
-NAMES = ("accelerators", "models", "regions", "networks", "cooling")
+NAMES = ("accelerators", "models", "regions", "networks", "cooling", "facility", "export",
+         "governance")
 
 
 def _plain(value: Any) -> Any:
@@ -39,6 +40,8 @@ def compiled(name: str) -> str:
 
 def main() -> None:
     for name in NAMES:
+        if not (DATA / f"{name}.yaml").exists():
+            continue
         (DATA / f"{name}.json").write_text(compiled(name), encoding="utf-8")
         print(f"wrote {DATA / name}.json")
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from aiceiling.catalog import Catalog
     from aiceiling.estimate import Estimates
     from aiceiling.profile.model import Profile
     from aiceiling.resolve import Resolved
@@ -23,12 +24,13 @@ WARN_SHARE = 0.8
 
 
 class Context(NamedTuple):
-    """What a check may read: the profile, what it resolved to, and the estimates."""
+    """What a check may read: the profile, what it resolved to, the estimates, the data."""
 
     profile: Profile
     resolved: Resolved
     estimates: Estimates
     today: object  # datetime.date
+    catalog: Catalog
 
 
 class Result:

@@ -1,4 +1,5 @@
-"""List the built-in data (hardware, models, regions, networks, cooling) with sources."""
+"""List the built-in data (hardware, models, regions, networks, cooling, export, governance)
+with sources."""
 
 import sys
 from typing import Annotated, Any
@@ -9,23 +10,29 @@ from aiceiling.cli.app import EXIT_INVALID
 
 _SECTIONS = {"hardware": ("accelerators",), "models": ("models",),
              "regions": ("regions", "countries", "blocs"), "networks": ("access_networks",),
-             "cooling": ("cooling",)}
+             "cooling": ("cooling",), "export": ("rules", "country_groups"),
+             "governance": ("controls", "industries", "serving_jitter")}
 _SUMMARY = {"accelerators": ("memory", "bandwidth", "peak.bf16", "tdp"),
             "models": ("params", "layers", "kv_heads", "max_context"),
             "regions": ("country", "carbon_intensity", "electricity_price"),
             "countries": ("carbon_intensity", "electricity_price"),
-            "blocs": ("members",), "access_networks": ("rtt",), "cooling": ("rack_limit",)}
+            "blocs": ("members",), "access_networks": ("rtt",), "cooling": ("rack_limit",),
+            "rules": ("as_of", "license_required_for"), "country_groups": ("members",),
+            "controls": ("meaning",), "industries": ("continuity_required",),
+            "serving_jitter": ("fraction",)}
 
 
 def catalog(
     kind: Annotated[str | None, typer.Argument(
-        help="hardware, models, regions, networks or cooling; all when omitted.")] = None,
+        help="hardware, models, regions, networks, cooling, export or governance; all when "
+             "omitted.")] = None,
     entry_id: Annotated[str | None, typer.Argument(metavar="[ID]",
                                                    help="One entry, with every source.")] = None,
     overlay: Annotated[list[str] | None, typer.Option(
         "--catalog", help="Overlay catalog YAML with your own entries, repeatable.")] = None,
 ) -> None:
-    """List the built-in data (hardware, models, regions, networks, cooling) with sources."""
+    """List the built-in data (hardware, models, regions, networks, cooling, export, governance)
+with sources."""
     from aiceiling.catalog import Catalog
     from aiceiling.errors import InputError
 
@@ -64,7 +71,8 @@ def _show(value: Any) -> str:
         return f"{len(value)} members" if len(value) > 4 else ", ".join(map(str, value))
     if isinstance(value, float) and value > 1e6:
         return f"{value / 1e9:.4g} B"
-    return "" if value is None else str(value)
+    text = "" if value is None else str(value)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _lookup(entry: dict[str, Any], dotted: str) -> Any:

@@ -34,6 +34,9 @@ def check(
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q",
                                         help="Print nothing; only the exit code.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                          help="Show skipped checks with their reasons.")]
+        = False,
 ) -> None:
     """Evaluate one or more profiles against every check; print the verdict table or JSON."""
     from aiceiling import api
@@ -68,7 +71,8 @@ def check(
         else:
             from aiceiling.render import table
 
-            text = table.render(reports, color=use_color(no_color, output is not None))
+            text = table.render(reports, color=use_color(no_color, output is not None),
+                                verbose=verbose)
         write(text, output)
     if errors:
         raise typer.Exit(EXIT_INVALID)

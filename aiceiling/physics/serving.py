@@ -266,6 +266,34 @@ def serving_point(replica: Replica, model: Transformer, batch: int, prompt_token
                         requests_per_s=rps, tokens_per_s=rps * output_tokens)
 
 
+def cycle_work(model: Transformer, batch: int, prompt_tokens: int,
+               output_tokens: int) -> tuple[float, float]:
+    """FLOPs and memory bytes of one serving cycle: prefill and decode of ``batch`` requests.
+
+    The same terms the step model times: 2 FLOPs per active parameter per token, causal
+    attention in prefill and 4 · layers · heads·head_dim per context token in decode; weights
+    read per step, the KV cache written in prefill and read at every decode step.
+    Returns (FLOPs [FLOP], bytes [B]).
+    """
+    b = float(batch)
+    flops = prefill_flops(model, prompt_tokens) * b
+    moved = weight_bytes_read(model, prompt_tokens * b) + \
+        model.kv_bytes_per_token * prompt_tokens * b
+    matmul = 2.0 * (model.block_params_active + model.lm_head_params) * b
+    # Σ over decode steps of context tokens read (windowed layers capped), in closed form.
+    context = 0.0
+    window_break = output_tokens if math.isinf(model.window) else \
+        int(min(output_tokens, max(0.0, math.ceil(model.window - prompt_tokens))))
+    context += _sum_linear(0, window_break, float(prompt_tokens), 1.0)
+    if window_break < output_tokens:
+        full = 1.0 - model.window_fraction
+        context += _sum_linear(window_break, output_tokens,
+                               full * prompt_tokens + model.window_fraction * model.window, full)
+    flops += matmul * output_tokens + 4.0 * model.layers * model.attention_dim * b * context
+    moved += weight_bytes_read(model, b) * output_tokens + model.kv_bytes_per_token * b * context
+    return flops, moved
+
+
 def md1_wait(arrival_rate: float, service_time: float) -> float:
     """Mean queueing delay of an M/D/1 queue (Poisson arrivals, fixed service time). [s]
 

@@ -43,6 +43,7 @@ Reach = Literal["device", "site", "country", "region", "anywhere"]
 Placement = Literal["cloud", "on-prem", "edge", "device", "hybrid"]
 AccessNetwork = Literal["lan", "fiber", "wifi", "5g", "lte", "satellite", "satellite-geo"]
 Cooling = Literal["air", "rear-door", "direct-liquid", "immersion"]
+ServingMode = Literal["shared-dynamic", "dedicated", "fixed-pipeline"]
 
 SI_UNITS = {
     "power": "W", "energy": "J", "time": "s", "data": "B", "data/time": "B/s", "ops": "FLOP",
@@ -109,6 +110,16 @@ def _energy_rate(value: object) -> Rate:
 EnergyPrice = Annotated[Rate, BeforeValidator(_energy_rate),
                         WithJsonSchema({"type": "string",
                                         "description": "price per energy, e.g. '0.22 EUR/kWh'"})]
+
+
+def _time_rate(value: object) -> Rate:
+    return parse_rate(value, "time")
+
+
+RentalPrice = Annotated[Rate, BeforeValidator(_time_rate),
+                        WithJsonSchema({"type": "string",
+                                        "description": "price per accelerator-hour, e.g. "
+                                                       "'2.5 USD/h'"})]
 
 
 class _Strict(BaseModel):
@@ -208,6 +219,9 @@ HardwareRef = Annotated[
 class Data(_Strict):
     classification: Classification = "internal"
     origin: Origin | None = None
+    origin_country: str | None = Field(
+        None, description="ISO 3166 code of where the data originates; default: the deployment "
+                          "country for on-site placements")
     may_leave: Reach | None = None
     residency: list[str] = []
     volume_per_day: DataSize | None = None
@@ -224,6 +238,11 @@ class Deployment(_Strict):
         None, ge=0, lt=1, description="fraction of accelerator memory held back by the runtime")
     distance: Length | None = None
     access_network: AccessNetwork | None = None
+    uplink: Bandwidth | None = Field(
+        None, description="capacity of the link the data crosses to reach the deployment")
+    serving_mode: ServingMode | None = Field(
+        None, description="shared-dynamic (batched, shared accelerators), dedicated (batch 1, "
+                          "no co-tenants) or fixed-pipeline (FPGA/ASIC dataflow)")
     hosted_api: bool = False
     fallback: bool = False
 
@@ -259,6 +278,9 @@ class Budget(_Strict):
     monthly: MoneyField | None = None
     hardware_price: MoneyField | None = None
     amortization: Duration | None = None
+    rental: RentalPrice | None = Field(
+        None, description="cloud rental per accelerator-hour, e.g. '2.5 USD/h'; replaces "
+                          "hardware amortization")
 
 
 class Governance(_Strict):

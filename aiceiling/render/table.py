@@ -29,11 +29,21 @@ def bar(used: float) -> str:
     return text + "░" * (BAR_CELLS - len(text))
 
 
+def compact(value: float) -> str:
+    """A figure for the narrow value column: 3 digits, with k/M/G beyond 100,000."""
+    for scale, suffix in ((1e9, " G"), (1e6, " M"), (1e5, " k")):
+        if abs(value) >= scale:
+            return f"{number(value / scale)}{suffix}"
+    return number(value)
+
+
 def value_limit(result: Result) -> str:
     if isinstance(result.value, float) and isinstance(result.limit, float):
-        return f"{number(result.value)} / {number(result.limit)} {result.unit}".strip()
+        return f"{compact(result.value)} / {compact(result.limit)} {result.unit}".strip()
     if result.value is None and result.limit is None:
         return ""
+    if result.limit in (None, ""):
+        return str(result.value)
     return f"{result.value} / {result.limit}"
 
 
@@ -55,7 +65,7 @@ def _row(result: Result) -> list[Text]:
                                             else ""), Text(message)]
 
 
-def table(report: Report) -> Group:
+def table(report: Report, verbose: bool = False) -> Group:
     header = Table.grid(expand=True)
     header.add_column(ratio=1)
     header.add_column(justify="right")
@@ -69,12 +79,20 @@ def table(report: Report) -> Group:
     grid.add_column("used", no_wrap=True)
     grid.add_column("message", overflow="fold", ratio=1)
     family = ""
+    skipped: list[Result] = []
     for result in report.results:
+        if result.status == "skip" and not verbose:
+            skipped.append(result)
+            continue
         if result.family != family:
             family = result.family
             grid.add_row(Text(family, style="bold"), *[Text("")] * 4)
         grid.add_row(*_row(result))
     lines: list[Text | Table] = [header, grid]
+    if skipped:
+        # Skipped checks in one line; --verbose shows each with its reason.
+        names = ", ".join(r.id for r in skipped)
+        lines.append(Text(f"skipped ({len(skipped)}, -v for why): {names}", style="dim"))
     binding = report.binding
     if binding is not None:
         figures = value_limit(binding)
@@ -100,13 +118,14 @@ def _verdict_line(report: Report) -> str:
     return f"verdict: FEASIBLE — {evaluated} checks within their limits"
 
 
-def render(reports: list[Report], *, color: bool, width: int | None = None) -> str:
+def render(reports: list[Report], *, color: bool, width: int | None = None,
+           verbose: bool = False) -> str:
     console = Console(width=min(width or WIDTH, WIDTH), record=True, no_color=not color,
                       color_system="standard" if color else None, force_terminal=color,
                       file=io.StringIO(), highlight=False, emoji=False, soft_wrap=False)
     for index, report in enumerate(reports):
         if index:
             console.print()
-        console.print(table(report))
+        console.print(table(report, verbose))
     text = console.export_text(styles=color)
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
