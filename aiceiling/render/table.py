@@ -95,7 +95,7 @@ def table(report: Report, verbose: bool = False) -> Group:
         lines.append(Text(f"skipped ({len(skipped)}, -v for why): {names}", style="dim"))
     binding = report.binding
     if binding is not None:
-        figures = value_limit(binding)
+        figures = value_limit(binding) if binding.used is not None else ""
         lines.append(Text(f"binding: {binding.id} — "
                           + (f"{figures}: " if figures else "") + binding.message))
     for note in report.notes:
