@@ -370,3 +370,13 @@ def test_unknown_control_names_are_input_errors() -> None:
     with pytest.raises(InputError) as info:
         api.load_document(Document("t.yaml", profile, {}), catalog=CATALOG)
     assert "unknown control 'audit-trial'; did you mean 'audit-trail'" in str(info.value)
+
+
+def test_tensor_parallel_must_divide_the_accelerators() -> None:
+    from aiceiling.errors import InputError
+
+    profile = copy.deepcopy(BASE)
+    profile["deployment"]["tensor_parallel"] = 3
+    with pytest.raises(InputError) as info:
+        api.load_document(Document("t.yaml", profile, {}), catalog=CATALOG)
+    assert "3 accelerators per replica must divide the 8 accelerators" in str(info.value)

@@ -16,6 +16,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     Tag,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
 )
@@ -245,6 +246,15 @@ class Deployment(_Strict):
                           "no co-tenants) or fixed-pipeline (FPGA/ASIC dataflow)")
     hosted_api: bool = False
     fallback: bool = False
+
+    @field_validator("tensor_parallel")
+    @classmethod
+    def _divides(cls, value: int | None, info: ValidationInfo) -> int | None:
+        accelerators = info.data.get("accelerators")
+        if value is not None and isinstance(accelerators, int) and accelerators % value:
+            raise ValueError(f"{value} accelerators per replica must divide the "
+                             f"{accelerators} accelerators")
+        return value
 
 
 class Site(_Strict):
