@@ -42,6 +42,7 @@ class Report(NamedTuple):
     estimates: Estimates
     notes: list[str]
     profile: Profile | None = None
+    plan: Any = None  # aiceiling.augment.Plan, when augmentation paths were planned
 
 
 def registry() -> Registry:
@@ -318,9 +319,17 @@ def evaluate(loaded: LoadedProfile, *, on: dt.date | None = None,
 
 
 def check_file(path: str, overrides: list[str] | None = None, catalog: Catalog | None = None,
-               *, on: dt.date | None = None, use_waivers: bool = True) -> Report:
-    """Load and evaluate one profile file."""
-    return evaluate(load_profile(path, overrides, catalog), on=on, use_waivers=use_waivers)
+               *, on: dt.date | None = None, use_waivers: bool = True,
+               augment: bool = True) -> Report:
+    """Load and evaluate one profile file; plan augmentation paths unless it is feasible."""
+    loaded = load_profile(path, overrides, catalog)
+    on = on or today()
+    report = evaluate(loaded, on=on, use_waivers=use_waivers)
+    if augment and report.verdict != "feasible":
+        from aiceiling.augment import plan
+
+        report = report._replace(plan=plan(loaded, report, on=on, use_waivers=use_waivers))
+    return report
 
 
 __all__ = [

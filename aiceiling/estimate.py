@@ -239,8 +239,12 @@ class _Builder:
             return memory.usable_memory(device_mem, group, reserve) >= weights + kv_seq
 
         given = p.deployment.tensor_parallel
+        linked = hw.interconnect is not None or hw.host_link is not None
+        # Without a sourced link between accelerators (separate edge modules), each one
+        # serves its own replica: tensor parallelism over an unknown link is not assumed.
         candidates = [given] if given else \
-            [g for g in range(1, n + 1) if n % g == 0 and fits_one_sequence(g)] or [n]
+            [g for g in range(1, n + 1) if n % g == 0 and fits_one_sequence(g)
+             and (linked or g == 1)] or [1 if not linked else n]
 
         def max_batch_of(group: int) -> int:
             free = memory.usable_memory(device_mem, group, reserve) - weights

@@ -86,6 +86,7 @@ _FIGURES: dict[str, dict[str, str]] = {
     "defaults": {"pue": "count", "wue": "volume/energy", "host_load": "count"},
     "rules": {"thresholds.*": "count"},
     "serving_jitter": {"fraction": "count"},
+    "quantization": {"accuracy": "count"},
 }
 
 
@@ -192,7 +193,7 @@ _SECTION_FILE = {"accelerators": "accelerators", "models": "models", "countries"
                  "regions": "regions", "blocs": "regions", "access_networks": "networks",
                  "cooling": "cooling", "rules": "export", "country_groups": "export",
                  "controls": "governance", "industries": "governance",
-                 "serving_jitter": "governance"}
+                 "serving_jitter": "governance", "quantization": "augment"}
 
 
 def _sources(raw: dict[str, Any], file: str) -> dict[str, Source]:

@@ -18,7 +18,7 @@ import yaml
 
 DATA = Path(__file__).parent / "data"
 NAMES = ("accelerators", "models", "regions", "networks", "cooling", "facility", "export",
-         "governance")
+         "governance", "augment")
 
 
 def _plain(value: Any) -> Any:

@@ -48,8 +48,20 @@ def report_dict(report: Report) -> dict[str, Any]:
                         for a in est.assumptions],
         "unknown": dict(sorted(est.unknown.items())),
         "notes": list(report.notes),
-        "augmentations": [],
+        "augmentations": [augmentation_dict(a) for a in
+                          (report.plan.augmentations if report.plan else ())],
+        **({"augmentation_blocked_by": report.plan.blocked_by}
+           if report.plan and report.plan.blocked_by else {}),
     }
+
+
+def augmentation_dict(aug: Any) -> dict[str, Any]:
+    return {"path": aug.path, "summary": aug.summary,
+            "changes": [{"field": c.field, "from": c.before, "to": c.after}
+                        for c in aug.changes],
+            "flips": list(aug.flips), "regressions": list(aug.regressions),
+            "verdict_after": aug.verdict_after, "binding_after": aug.binding_after,
+            "tradeoffs": list(aug.tradeoffs), "complexity": aug.complexity}
 
 
 def render(reports: list[Report], errors: list[Diagnostic] | None = None) -> str:

@@ -117,6 +117,20 @@ def table(report: Report, verbose: bool = False, width: int = WIDTH) -> list[Tex
         figures = value_limit(binding) if binding.used is not None else ""
         wrapped(f"binding: {binding.id} — " + (f"{figures}: " if figures else "")
                 + binding.message)
+    plan = report.plan
+    if plan is not None and plan.augmentations:
+        for index, aug in enumerate(plan.augmentations[:3]):
+            flips = ", ".join(aug.flips) if aug.flips else "no check fully"
+            worse = f"; worse: {', '.join(aug.regressions)}" if aug.regressions else ""
+            trade = f"; {aug.tradeoffs[0]}" if aug.tradeoffs else ""
+            wrapped(("paths:   " if index == 0 else "         ") + f"{aug.path}: {aug.summary} "
+                    f"→ flips {flips} → {aug.verdict_after}{worse}{trade}")
+    if plan is not None and report.verdict != "feasible" and (
+            plan.blocked_by or not plan.augmentations):
+        blocker = f"; {plan.blocked_by} blocks all of them" if plan.blocked_by else ""
+        wrapped(("         " if plan.augmentations else "paths:   ")
+                + f"no verified catalogued path gets under the ceiling ({plan.evaluated} "
+                f"tried){blocker}")
     for note in report.notes:
         wrapped(f"note: {note}", "yellow")
     defaults = [f"{a.field}={a.value}" for a in report.estimates.assumptions]
