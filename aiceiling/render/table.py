@@ -120,11 +120,16 @@ def table(report: Report, verbose: bool = False, width: int = WIDTH) -> list[Tex
     plan = report.plan
     if plan is not None and plan.augmentations:
         for index, aug in enumerate(plan.augmentations[:3]):
-            flips = ", ".join(aug.flips) if aug.flips else "no check fully"
-            worse = f"; worse: {', '.join(aug.regressions)}" if aug.regressions else ""
-            trade = f"; {aug.tradeoffs[0]}" if aug.tradeoffs else ""
-            wrapped(("paths:   " if index == 0 else "         ") + f"{aug.path}: {aug.summary} "
-                    f"→ flips {flips} → {aug.verdict_after}{worse}{trade}")
+            unverified = [r for r in aug.regressions if r.startswith("unverified")]
+            if unverified:
+                outcome = f"cannot be verified: {unverified[0][len('unverified ('):-1]}"
+            else:
+                flips = ", ".join(aug.flips) if aug.flips else "no check fully"
+                worse = f"; worse: {', '.join(aug.regressions)}" if aug.regressions else ""
+                trade = f"; {aug.tradeoffs[0]}" if aug.tradeoffs else ""
+                outcome = f"flips {flips} → {aug.verdict_after}{worse}{trade}"
+            wrapped(("paths:   " if index == 0 else "         ")
+                    + f"{aug.path}: {aug.summary} → {outcome}")
     if plan is not None and report.verdict != "feasible" and (
             plan.blocked_by or not plan.augmentations):
         blocker = f"; {plan.blocked_by} blocks all of them" if plan.blocked_by else ""
