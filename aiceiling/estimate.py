@@ -481,7 +481,7 @@ class _Builder:
         self.out.facts["host_known"] = host is not None
         host_w = host or 0.0
         refs = (hw.tdp.reference(), *(_ref(hw.system_power)),
-                f"power model calibrated: {calibration.CALIBRATION_REFERENCE}")
+                f"power model calibrated: {calibration.POWER_REFERENCE}")
         acc_peak = n * power.scaled_to_load(busy_w, floor, load_peak)
         acc_avg = n * power.scaled_to_load(busy_w, floor, load_avg)
         it_peak, it_avg = acc_peak + n * host_w, acc_avg + n * host_w
@@ -495,9 +495,14 @@ class _Builder:
         host_text = "unknown (no published system power)" if host is None else \
             f"{host_w:.0f} W per accelerator"
         self.out.add("it_power_kw", it_peak / 1e3, "kW", "accelerators + host overhead",
-                     {"host": host_text}, refs)
+                     {"accelerators": _fmt(acc_peak / 1e3, "kW"),
+                      "host": host_text if host is None else
+                      f"{_fmt(n * host_w / 1e3, 'kW')} ({host_w:.0f} W per accelerator)"},
+                     refs)
         self.out.add("facility_power_kw", it_peak * pue / 1e3, "kW", "IT power × PUE",
-                     {"PUE": f"{pue:g}"}, refs)
+                     {"PUE": f"{pue:g}",
+                      "cooling and power distribution": _fmt(it_peak * (pue - 1) / 1e3, "kW")},
+                     refs)
         tokens = busy.get("tokens_per_s")
         if tokens:
             self.out.add("energy_per_token_j", (busy_w + host_w) * n / tokens, "J",

@@ -139,7 +139,7 @@ def test_malformed_yaml_points_at_line(tmp_path: Path) -> None:
 
 def test_version_and_help() -> None:
     assert run("--version").stdout.startswith("aiceiling ")
-    for command in ("check", "catalog"):
+    for command in ("check", "catalog", "explain"):
         result = run(command, "--help")
         assert result.returncode == 0
         assert "Usage" in result.stdout
@@ -158,3 +158,19 @@ def test_catalog_lists_with_sources() -> None:
 def test_no_color_env_and_flag() -> None:
     env = {**ENV, "NO_COLOR": "1"}
     assert "\x1b[" not in run("check", str(PROFILE), env=env).stdout
+
+
+def test_explain_shows_the_energy_split() -> None:
+    result = run("explain", str(Path(__file__).resolve().parents[1] / "profiles" /
+                                "hyperscale-ai-facility.yaml"), "energy.power_budget")
+    assert result.returncode == 0
+    assert "accelerator_power_kw = " in result.stdout
+    assert "host: " in result.stdout and "per accelerator" in result.stdout
+    assert "cooling and power distribution" in result.stdout
+    assert "formula: IT power × PUE" in result.stdout
+
+
+def test_explain_unknown_check_suggests() -> None:
+    result = run("explain", str(PROFILE), "compute.tpt")
+    assert result.returncode == 2
+    assert "did you mean compute.tpot" in result.stderr

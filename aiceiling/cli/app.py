@@ -38,9 +38,10 @@ def _root(
 
 
 def _register() -> None:
-    from aiceiling.cli import catalog_cmd, check
+    from aiceiling.cli import catalog_cmd, check, explain
 
     app.command("check", help=check.__doc__)(check.check)
+    app.command("explain", help=explain.__doc__)(explain.explain)
     app.command("catalog", help=catalog_cmd.__doc__)(catalog_cmd.catalog)
 
 

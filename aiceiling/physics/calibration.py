@@ -62,3 +62,5 @@ POWER_MEMORY_WEIGHT = 0.50
 TRAINING_MFU = 0.40
 
 CALIBRATION_REFERENCE = "41 published measurements, tests/data/calibration.yaml"
+POWER_REFERENCE = ("ML.ENERGY leaderboard measured GPU power, 16 configurations, "
+                   "tests/data/calibration.yaml")
