@@ -344,7 +344,9 @@ class _Builder:
             return serving.serving_point(replica, transformer, max(batch, 1), prompt, output)
 
         rtt = self.network()
-        batch = max(1, math.ceil(concurrency / replicas))
+        # Dedicated and fixed-pipeline serving run one request at a time per replica.
+        unbatched = p.deployment.serving_mode in ("dedicated", "fixed-pipeline")
+        batch = 1 if unbatched else max(1, math.ceil(concurrency / replicas))
         self.out.facts.update(concurrency=concurrency, batch=batch, peak_rps=peak_rps)
         self.memory_estimates(weights, kv_seq, concurrency, replicas, n, device_mem, reserve)
 
@@ -403,10 +405,10 @@ class _Builder:
                          "max_tokens_per_s / output tokens", {}, hw_refs)
             budget = w.latency.tpot if w.latency and w.latency.tpot else None
             if budget is not None:
-                within = serving.largest_batch(max_batch,
+                within = serving.largest_batch(1 if unbatched else max_batch,
                                                lambda b: point(b).tpot_s <= budget)
             else:
-                within = max_batch
+                within = 1 if unbatched else max_batch
             self.out.facts["capacity_batch"] = within
             self.out.facts["capacity_rps"] = point(within).requests_per_s * replicas \
                 if within else 0.0

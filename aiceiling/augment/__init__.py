@@ -61,7 +61,8 @@ def plan(loaded: LoadedProfile, report: Report, *, on: dt.date,
         return Plan((), 0, None)
     before = _problems(report)
     situation = Situation(loaded.document.data, loaded.profile, loaded.resolved,
-                          {r.id: r for r in report.results}, loaded.catalog)
+                          {r.id: r for r in report.results}, loaded.catalog,
+                          report.estimates.facts)
 
     def evaluate(candidate: Candidate) -> tuple[Augmentation, set[str]] | None:
         try:

@@ -43,6 +43,7 @@ class Situation(NamedTuple):
     resolved: Resolved
     results: dict[str, Result]
     catalog: Catalog
+    facts: dict[str, Any]
 
     def failing(self, *ids: str) -> bool:
         return any(self.results[i].status in ("fail", "warn") for i in ids if i in self.results)
@@ -335,15 +336,37 @@ def hybrid(s: Situation) -> Iterator[Candidate]:
                      "its own hardware",), 3)
 
 
+def _unbatched_count(s: Situation) -> int:
+    """Accelerators that carry the peak one request at a time per replica (+25 % margin)."""
+    n = s.profile.deployment.accelerators
+    replica, model = s.facts.get("replica"), s.facts.get("transformer")
+    traffic, w = s.profile.workload.traffic, s.profile.workload
+    if replica is None or model is None or traffic is None or not w.prompt_tokens or \
+            not w.output_tokens:
+        return n
+    from aiceiling.physics import serving
+
+    group = s.facts.get("group", 1)
+    per_replica = serving.serving_point(replica, model, 1, w.prompt_tokens,
+                                        w.output_tokens).requests_per_s
+    replicas = math.ceil(traffic.requests_per_s * traffic.peak_factor * 1.25 / per_replica)
+    return max(n, int(replicas * group))
+
+
 def deterministic(s: Situation) -> Iterator[Candidate]:
     if not s.failing("governance.determinism"):
         return
+    count = _unbatched_count(s)
+    more = f", {count} accelerators to carry the peak unbatched" \
+        if count > s.profile.deployment.accelerators else ""
     for mode, path, summary, complexity in (
-            ("dedicated", "dedicated-accelerators", "dedicated accelerators, batch 1", 2),
+            ("dedicated", "dedicated-accelerators", f"dedicated accelerators, batch 1{more}",
+             2),
             ("fixed-pipeline", "deterministic-core",
              "deterministic core: a fixed-latency rule or pipeline path decides, the model "
-             "advises", 3)):
-        data, changes = changed(s.data, {"deployment.serving_mode": mode})
+             f"advises{more}", 3)):
+        data, changes = changed(s.data, {"deployment.serving_mode": mode,
+                                         "deployment.accelerators": count})
         yield Candidate(path, summary, data, changes, ("governance.determinism",),
                         ("lower utilization: no batching across requests",) if
                         mode == "dedicated" else

@@ -98,6 +98,22 @@ def render(report: "object", check_id: str | None) -> str:
         lines.append(f"    formula: {e.formula}")
         lines.extend(f"    {name}: {value}" for name, value in e.inputs)
         lines.extend(f"    ref: {ref}" for ref in dict.fromkeys(e.references))
+    plan = report.plan
+    if check_id is None and plan is not None:
+        lines.append("")
+        lines.append(f"augmentation paths ({plan.evaluated} re-evaluated):")
+        for aug in plan.augmentations:
+            lines.append(f"  {aug.path}: {aug.summary}")
+            lines.extend(f"    change: {c.field}: {c.before!r} → {c.after!r}"
+                         for c in aug.changes)
+            lines.append(f"    flips: {', '.join(aug.flips) or 'none'}; new problems: "
+                         f"{', '.join(aug.regressions) or 'none'}")
+            lines.append(f"    verdict after: {aug.verdict_after}; binding after: "
+                         f"{aug.binding_after}")
+            lines.extend(f"    trade-off: {t}" for t in aug.tradeoffs)
+        if plan.blocked_by:
+            lines.append(f"  no verified path gets under the ceiling: {plan.blocked_by} "
+                         "blocks all of them")
     if check_id is None and est.unknown:
         lines.append("")
         lines.extend(f"unknown: {k}: {why}" for k, why in sorted(est.unknown.items()))
