@@ -427,19 +427,24 @@ class _Builder:
             return site.pue
         return float(self._default("site.pue", "pue").value)
 
+    def place_figure(self, key: str, field_path: str) -> Figure | None:
+        """A figure of the deployment's place: the region's, else the country's (stated)."""
+        for section, name in (("regions", self.profile.deployment.region),
+                              ("countries", self.resolved.country)):
+            entry = self.catalog.get(section, name) if name else None
+            fig = entry.get(key) if entry else None
+            if isinstance(fig, Figure):
+                self.out.assume(field_path, fig.text, fig.reference())
+                return fig
+        return None
+
     def carbon_intensity(self) -> tuple[float, str] | None:
         """Grid intensity [kg/J] and where it came from: profile, region, country."""
         energy = self.profile.energy
         if energy and energy.carbon_intensity is not None:
             return energy.carbon_intensity, "profile"
-        for section, name in (("regions", self.profile.deployment.region),
-                              ("countries", self.resolved.country)):
-            entry = self.catalog.get(section, name) if name else None
-            fig = entry.get("carbon_intensity") if entry else None
-            if isinstance(fig, Figure):
-                self.out.assume("energy.carbon_intensity", fig.text, fig.reference())
-                return float(fig.value), fig.reference()
-        return None
+        fig = self.place_figure("carbon_intensity", "energy.carbon_intensity")
+        return (float(fig.value), fig.reference()) if fig else None
 
     def host_power(self) -> float | None:
         """Power of everything but the accelerators, per accelerator, under load. [W]"""
@@ -642,20 +647,13 @@ class _Builder:
         self.out.add("monthly_cost", hardware + energy_cost, currency,
                      "hardware amortization or rental + energy", parts,
                      _ref(hw.price) if budget.hardware_price is None else ())
-        self.out.facts["cost_currency"] = currency
 
     def energy_price(self) -> Any:
         energy = self.profile.energy
         if energy and energy.price is not None:
             return energy.price
-        for section, name in (("regions", self.profile.deployment.region),
-                              ("countries", self.resolved.country)):
-            entry = self.catalog.get(section, name) if name else None
-            fig = entry.get("electricity_price") if entry else None
-            if isinstance(fig, Figure):
-                self.out.assume("energy.price", fig.text, fig.reference())
-                return fig.value
-        return None
+        fig = self.place_figure("electricity_price", "energy.price")
+        return fig.value if fig else None
 
     def reserve(self) -> float:
         """Runtime memory reserve: as given, else vLLM's default headroom (stated)."""
