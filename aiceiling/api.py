@@ -129,14 +129,29 @@ def _message(error: Any, path: Path) -> str:
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return "must be a mapping"
     got = error.get("input")
-    shown = f"; got {got!r}" if isinstance(got, (str, int, float, bool)) else ""
+    if isinstance(got, bool):
+        shown = "; got a boolean"
+    elif isinstance(got, list):
+        shown = "; got a list"
+    elif isinstance(got, dict):
+        shown = "; got a mapping"
+    else:
+        shown = f"; got {got!r}" if isinstance(got, (str, int, float)) else ""
+    if kind == "string_type" and path[-1:] in (("model",), ("hardware",)):
+        what = "model" if path[-1] == "model" else "hardware"
+        return f"must be a catalog id or an inline {what} mapping{shown}"
     simple = _SIMPLE_MESSAGES.get(kind)
     if simple:
         return simple + shown
     if kind in _BOUND_MESSAGES:
         # No "got": quantities arrive here already converted to SI units.
         bound = next(iter(error.get("ctx", {}).values()), "")
-        bound_text = f"{bound:g}" if isinstance(bound, (int, float)) else str(bound)
+        if isinstance(bound, int) and not isinstance(bound, bool):
+            bound_text = f"{bound:,}"
+        elif isinstance(bound, float):
+            bound_text = f"{bound:g}"
+        else:
+            bound_text = str(bound)
         return f"must be {_BOUND_MESSAGES[kind]} {bound_text}"
     return msg
 

@@ -306,25 +306,46 @@ class _Builder:
                                            max(1, math.ceil(concurrency / replicas)),
                                            prompt, output)
                 nxt = max(1, math.ceil(peak_rps * (pt.prefill_s + output * pt.tpot_s)))
-                if nxt == concurrency or nxt > max(limit, 1) * replicas * 4:
+                # Beyond what memory holds, requests queue rather than batch: the
+                # concurrency stops at four times the memory's capacity, so figures past
+                # saturation do not depend on where an iteration happened to stop.
+                cap = max(limit, 1) * replicas * 4
+                if nxt >= cap:
+                    return cap
+                if nxt == concurrency:
                     return nxt
                 concurrency = nxt
             return concurrency
 
-        # Replica size: as given, else the smallest group (dividing the count) whose replicas
-        # hold the weights and the KV cache of the peak concurrency; when none does, the
-        # largest group, which has the most KV room.
-        for group in candidates:
-            replicas = n // group
+        # Replica size: as given, else the group (dividing the count) with the most serving
+        # capacity within the per-token budget — what an operator tunes for, and the same
+        # whatever the traffic, so more traffic never changes the layout under it.
+        budget = w.latency.tpot if w.latency and w.latency.tpot else None
+
+        def capacity_of(group: int) -> float:
+            limit = max_batch_of(group)
+            if limit < 1:
+                return 0.0
             replica = replica_of(group)
-            max_batch = max_batch_of(group)
-            concurrency = concurrency_of(replica, replicas, max_batch)
-            if concurrency <= max_batch * replicas:
-                break
+
+            def fits(b: int) -> bool:
+                return budget is None or serving.serving_point(
+                    replica, transformer, b, prompt, output).tpot_s <= budget
+
+            best = serving.largest_batch(limit, fits)
+            return (n // group) * serving.serving_point(
+                replica, transformer, best, prompt, output).requests_per_s if best else 0.0
+
+        group = candidates[0] if len(candidates) == 1 else \
+            max(candidates, key=lambda g: (capacity_of(g), -g))
+        replicas = n // group
+        replica = replica_of(group)
+        max_batch = max_batch_of(group)
+        concurrency = concurrency_of(replica, replicas, max_batch)
         if not given and group > 1:
             self.out.assume("deployment.tensor_parallel", str(group),
-                            "smallest group of accelerators per replica that holds the weights "
-                            "and the KV cache of the peak concurrency")
+                            "the group of accelerators per replica with the most capacity "
+                            "within the per-token budget")
         if traffic and not traffic.concurrency and peak_rps:
             self.out.assume("workload.traffic.concurrency", str(concurrency),
                             "Little's law: peak requests/s × time in system")
@@ -346,20 +367,31 @@ class _Builder:
         rtt = self.network()
         # Dedicated and fixed-pipeline serving run one request at a time per replica.
         unbatched = p.deployment.serving_mode in ("dedicated", "fixed-pipeline")
-        batch = 1 if unbatched else max(1, math.ceil(concurrency / replicas))
+        # A replica batches at most what fits in its memory; the rest of the peak waits
+        # (unless the profile states the concurrency it runs at).
+        per_replica = math.ceil(concurrency / replicas)
+        if not (traffic and traffic.concurrency):
+            per_replica = min(per_replica, max(max_batch, 1))
+        batch = 1 if unbatched else max(1, per_replica)
         self.out.facts.update(concurrency=concurrency, batch=batch, peak_rps=peak_rps)
         self.memory_estimates(weights, kv_seq, concurrency, replicas, n, device_mem, reserve)
 
         pt = point(batch)
-        flops, moved = serving.cycle_work(transformer, batch, prompt, output)
-        cycle = serving.prefill_time(replica, transformer, prompt, batch) + \
-            serving.decode_time(replica, transformer, batch, prompt, output)
-        compute_util, memory_util = power.utilization(
-            flops, moved, cycle, replica.tp * replica.pp * replica.peak_flops,
-            replica.tp * replica.pp * replica.bandwidth)
-        self.out.facts["busy"] = {"compute_util": compute_util, "memory_util": memory_util,
-                                  "requests_per_s": pt.requests_per_s * replicas,
-                                  "tokens_per_s": pt.tokens_per_s * replicas}
+
+        def busy_at(b: int) -> dict[str, float]:
+            """Utilization, requests/s and tokens/s of the replicas running batch b."""
+            flops, moved = serving.cycle_work(transformer, b, prompt, output)
+            cycle = serving.prefill_time(replica, transformer, prompt, b) + \
+                serving.decode_time(replica, transformer, b, prompt, output)
+            compute_util, memory_util = power.utilization(
+                flops, moved, cycle, replica.tp * replica.pp * replica.peak_flops,
+                replica.tp * replica.pp * replica.bandwidth)
+            at = point(b)
+            return {"compute_util": compute_util, "memory_util": memory_util,
+                    "requests_per_s": at.requests_per_s * replicas,
+                    "tokens_per_s": at.tokens_per_s * replicas}
+
+        self.out.facts["busy"] = busy_at(batch)
         self.out.add("prefill_ms", pt.prefill_s / MS, "ms",
                      "matmuls max(2 · active params · P / compute, weights / bandwidth) + "
                      "attention max(2 · layers · P² · heads·head_dim / compute, KV / "
@@ -412,6 +444,9 @@ class _Builder:
             self.out.facts["capacity_batch"] = within
             self.out.facts["capacity_rps"] = point(within).requests_per_s * replicas \
                 if within else 0.0
+            # Power is drawn at the capacity operating point for the share of time the
+            # traffic keeps the replicas busy: more traffic can then never draw less.
+            self.out.facts["busy_capacity"] = busy_at(within or 1)
 
     # -- energy, facility and money ------------------------------------------------------
     def _default(self, field_path: str, key: str) -> Figure:
@@ -470,13 +505,18 @@ class _Builder:
         n = p.deployment.accelerators
         tdp = float(hw.tdp.value)
         floor = tdp * calibration.POWER_IDLE_FRACTION
-        busy_w = power.accelerator_power(tdp, busy["compute_util"], busy["memory_util"],
-                                         calibration.POWER_IDLE_FRACTION,
-                                         calibration.POWER_COMPUTE_WEIGHT,
-                                         calibration.POWER_MEMORY_WEIGHT)
+        def draw(point: dict[str, float]) -> float:
+            return power.accelerator_power(tdp, point["compute_util"], point["memory_util"],
+                                           calibration.POWER_IDLE_FRACTION,
+                                           calibration.POWER_COMPUTE_WEIGHT,
+                                           calibration.POWER_MEMORY_WEIGHT)
+
+        busy_w = draw(busy)  # at the serving batch: energy per token and per request
+        full = self.out.facts.get("busy_capacity", busy)
+        full_w = draw(full)  # at the capacity batch: the power the site must supply
         traffic = p.workload.traffic
-        capacity = busy.get("requests_per_s")
-        if capacity and traffic and traffic.requests_per_s:
+        capacity = full.get("requests_per_s")
+        if capacity and traffic is not None:
             load_peak = min(1.0, traffic.requests_per_s * traffic.peak_factor / capacity)
             load_avg = min(1.0, traffic.requests_per_s / capacity)
         else:
@@ -489,12 +529,12 @@ class _Builder:
         host_w = host or 0.0
         refs = (hw.tdp.reference(), *(_ref(hw.system_power)),
                 f"power model calibrated: {calibration.POWER_REFERENCE}")
-        acc_peak = n * power.scaled_to_load(busy_w, floor, load_peak)
-        acc_avg = n * power.scaled_to_load(busy_w, floor, load_avg)
+        acc_peak = n * power.scaled_to_load(full_w, floor, load_peak)
+        acc_avg = n * power.scaled_to_load(full_w, floor, load_avg)
         it_peak, it_avg = acc_peak + n * host_w, acc_avg + n * host_w
         pue = self.pue()
-        inputs = {"TDP": hw.tdp.text, "compute utilization": f"{busy['compute_util']:.0%}",
-                  "memory utilization": f"{busy['memory_util']:.0%}",
+        inputs = {"TDP": hw.tdp.text, "compute utilization": f"{full['compute_util']:.0%}",
+                  "memory utilization": f"{full['memory_util']:.0%}",
                   "load at peak": f"{load_peak:.0%}", "accelerators": str(n)}
         self.out.add("accelerator_power_kw", acc_peak / 1e3, "kW",
                      "accelerators × (floor + (busy − floor) × load); busy = TDP × min(1, "
@@ -517,8 +557,9 @@ class _Builder:
                          {}, refs)
             self.out.add("accelerator_energy_per_token_j", busy_w * n / tokens, "J",
                          "accelerator power at the serving batch / tokens per s", {}, refs)
-        if capacity:
-            self.out.add("energy_per_request_wh", (busy_w + host_w) * n / capacity / 3600.0,
+        served = busy.get("requests_per_s")
+        if served:
+            self.out.add("energy_per_request_wh", (busy_w + host_w) * n / served / 3600.0,
                          "Wh", "(accelerators + host) power / requests per s", {}, refs)
         seconds = self.out.facts.get("training_s")
         if seconds is not None:

@@ -192,7 +192,8 @@ def _as_float(value: int | float) -> float:
     try:
         number = float(value)
     except OverflowError:
-        raise UnitError("is absurdly large") from None
+        raise UnitError(f"a {len(str(abs(int(value))))}-digit number is absurdly large") \
+            from None
     if not math.isfinite(number):
         raise UnitError("not a finite number")
     return number

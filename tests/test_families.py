@@ -150,7 +150,7 @@ def test_power_budget_uses_modeled_power_not_tdp() -> None:
     assert isinstance(result.value, float) and 3 < result.value < 30 * 0.8
 
 
-@pytest.mark.parametrize(("budget", "expected"), [("30 kW", "pass"), ("9 kW", "warn"),
+@pytest.mark.parametrize(("budget", "expected"), [("30 kW", "pass"), ("7.5 kW", "warn"),
                                                   ("5 kW", "fail")])
 def test_power_budget_levels(budget: str, expected: str) -> None:
     assert status("energy.power_budget", {"site.power_budget": budget}) == expected

@@ -170,9 +170,9 @@ def test_plain_aliases_are_expanded() -> None:
     ("text", "line", "column"),
     [
         ("a: [1, 2\nb: 3\n", 2, 2),
-        ("a: {b: 1\n", 2, 1),
+        ("a: {b: 1\n", 1, 4),            # unclosed at the end: where it opened
         ("a: b: c\n", 1, 5),
-        ("a: 'unterminated\n", 2, 1),
+        ("a: 'unterminated\n", 1, 4),
         ("a:\n  b: 1\n c: 2\n", 3, 2),
         ("a: 1\n b: 2\n", 2, 3),
         ("b: *undefined\n", 1, 4),
@@ -669,7 +669,7 @@ def test_set_list_item() -> None:
          "'h100-sxn'; did you mean 'h100-sxm', 'h200-sxm', 'h100-nvl'?"),
         ("site.power_budget=[60 kW",
          "--set site.power_budget=[60 kW: site.power_budget: YAML syntax error: did not find "
-         "expected ',' or ']'"),
+         "expected ',' or ']' (while parsing a flow sequence that starts here)"),
         ("site.power_budget.value=60 kW",
          "--set site.power_budget.value=60 kW: site.power_budget: is not a section that can "
          "hold fields"),

@@ -27,6 +27,7 @@ class Augmentation(NamedTuple):
     tradeoffs: tuple[str, ...]
     complexity: int
     binding_after: str | None
+    eased: tuple[str, ...] = ()     # failing checks that only warn after the change
 
 
 class Plan(NamedTuple):
@@ -43,7 +44,7 @@ def _score(aug: Augmentation, before: dict[str, str], prior: tuple[str, ...],
            order: int) -> tuple[Any, ...]:
     """Verdict after, failures fixed, regressions, the seeds' prior for the industry,
     operational complexity, size of the change, then the order paths propose them in."""
-    fails_fixed = sum(1 for c in aug.flips if before.get(c) == "fail")
+    fails_fixed = sum(1 for c in (*aug.flips, *aug.eased) if before.get(c) == "fail")
     rank = next((i for i, prefix in enumerate(prior) if aug.path.startswith(prefix)),
                 len(prior))
     return (_RANK[aug.verdict_after], -fails_fixed, len(aug.regressions), rank,
@@ -73,6 +74,7 @@ def plan(loaded: LoadedProfile, report: Report, *, on: dt.date,
         after_report = api.evaluate(again, on=on, use_waivers=use_waivers)
         after = _problems(after_report)
         flips = tuple(c for c in before if c not in after)
+        eased = tuple(c for c in before if before[c] == "fail" and after.get(c) == "warn")
         regressions = tuple(c for c in after if c not in before or
                             (after[c] == "fail" and before[c] == "warn"))
         # A change that loses figures the checks need proves nothing: checks that skip for
@@ -84,7 +86,7 @@ def plan(loaded: LoadedProfile, report: Report, *, on: dt.date,
         binding = after_report.binding.id if after_report.binding else None
         return (Augmentation(candidate.path, candidate.summary, candidate.changes, flips,
                              regressions, after_report.verdict, candidate.tradeoffs,
-                             candidate.complexity, binding),
+                             candidate.complexity, binding, eased),
                 {c for c, status in after.items() if status == "fail"})
 
     results: list[tuple[Augmentation, set[str]]] = []
@@ -99,7 +101,8 @@ def plan(loaded: LoadedProfile, report: Report, *, on: dt.date,
     improving = [(aug, fails, cand) for (aug, fails), cand in zip(results, candidates,
                                                                   strict=True)
                  if _RANK[aug.verdict_after] < _RANK[report.verdict] or
-                 sum(1 for c in aug.flips if before[c] == "fail") > len(aug.regressions)]
+                 sum(1 for c in (*aug.flips, *aug.eased) if before[c] == "fail") >
+                 len(aug.regressions)]
     position = {id(item[0]): i for i, item in enumerate(improving)}
     improving.sort(key=lambda item: _score(item[0], before, prior, position[id(item[0])]))
     # Promising pairs: the best single paths that fix different checks, combined.

@@ -160,9 +160,11 @@ def edge(s: Situation) -> Iterator[Candidate]:
             max(1, min(dep.accelerators, 4))
         edits: dict[str, Any] = {"deployment.placement": "edge", "deployment.hardware": hw,
                                  "deployment.accelerators": count, "deployment.region": None,
-                                 "deployment.country": country, "deployment.distance": "0.1 km",
+                                 "deployment.country": country,
                                  "deployment.access_network": "lan", "deployment.uplink": None,
                                  "deployment.tensor_parallel": None}
+        if dep.distance is None or dep.distance > 1_000.0:  # on site: within a kilometre
+            edits["deployment.distance"] = "0.1 km"
         data, changes = changed(s.data, edits)
         yield Candidate(f"edge-{hw}", f"inference on site: {count}× {hw}, LAN", data, changes,
                         ("data.boundary", "data.residency", "compute.latency_e2e",

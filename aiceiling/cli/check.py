@@ -46,6 +46,13 @@ def check(
 
     if fail_on not in _LEVELS:
         _usage(f"--fail-on must be fail, warn or never, not {fail_on!r}")
+    if output not in (None, "-"):
+        import os
+
+        folder = os.path.dirname(os.path.abspath(output))
+        if not os.path.isdir(folder) or os.path.isdir(output):
+            _usage(f"--output {output}: no such directory {folder!r}" if not
+                   os.path.isdir(folder) else f"--output {output}: is a directory")
     on: dt.date | None = None
     if today:
         try:
@@ -73,7 +80,10 @@ def check(
 
             text = table.render(reports, color=use_color(no_color, output is not None),
                                 verbose=verbose)
-        write(text, output)
+        try:
+            write(text, output)
+        except OSError as exc:
+            _usage(f"--output {output}: cannot write: {exc.strerror}")
     if errors:
         raise typer.Exit(EXIT_INVALID)
     levels = _LEVELS[fail_on]

@@ -98,7 +98,36 @@ WaterIntensity = Annotated[float, _Quantity("volume/energy", ge=0)]
 CarbonIntensity = Annotated[float, _Quantity("mass/energy", ge=0)]
 MassRate = Annotated[float, _Quantity("mass/time", ge=0)]
 Count = Annotated[float, _Quantity("count", gt=0)]
-Fraction = Annotated[float, Field(gt=0, le=1)]
+def _date(value: object) -> dt.date:
+    """A calendar date: a YAML date or an ISO string; never a number or a date and time."""
+    if isinstance(value, dt.datetime):
+        raise ValueError("must be a date (YYYY-MM-DD); got a date and time")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    shown = "a boolean" if isinstance(value, bool) else repr(value)
+    raise ValueError(f"must be a date (YYYY-MM-DD); got {shown}")
+
+
+Date = Annotated[dt.date, BeforeValidator(_date),
+                 WithJsonSchema({"type": "string", "format": "date"})]
+
+
+def _plain_number(value: object) -> float:
+    """A plain number; YAML 1.1 hands '5e3' (no decimal point) over as text."""
+    if isinstance(value, str):
+        return parse_count(value)
+    return value  # type: ignore[return-value]  # pydantic checks the type next
+
+
+Number = Annotated[float, BeforeValidator(_plain_number)]
+
+
+Fraction = Annotated[float, BeforeValidator(_plain_number), Field(gt=0, le=1)]
 
 MoneyField = Annotated[Money, BeforeValidator(parse_money),
                        WithJsonSchema({"type": "string", "description": "money, e.g. '12000 EUR'"})]
@@ -150,8 +179,8 @@ class InlineModel(_Strict):
 
 
 class Traffic(_Strict):
-    requests_per_s: float = Field(ge=0, description="average requests per second")
-    peak_factor: float = Field(1.0, ge=1, description="peak / average")
+    requests_per_s: Number = Field(ge=0, description="average requests per second")
+    peak_factor: Number = Field(1.0, ge=1, description="peak / average")
     concurrency: int | None = Field(
         None, gt=0,
         description="sequences served together; default from peak traffic × latency")
@@ -235,7 +264,7 @@ class Deployment(_Strict):
     hardware: HardwareRef | None = None
     accelerators: int = Field(1, gt=0, le=10_000_000)
     tensor_parallel: int | None = Field(None, gt=0)
-    memory_reserve: float | None = Field(
+    memory_reserve: Number | None = Field(
         None, ge=0, lt=1, description="fraction of accelerator memory held back by the runtime")
     distance: Length | None = None
     access_network: AccessNetwork | None = None
@@ -259,7 +288,7 @@ class Deployment(_Strict):
 
 class Site(_Strict):
     power_budget: Power | None = None
-    pue: float | None = Field(None, ge=1, le=5)
+    pue: Number | None = Field(None, ge=1, le=5)
     wue: WaterIntensity | None = None
     rack_power_limit: Power | None = None
     cooling: Cooling | None = None
@@ -278,10 +307,10 @@ class EnergySection(_Strict):
 
 
 class Schedule(_Strict):
-    go_live: dt.date | None = Field(None, strict=False)
+    go_live: Date | None = None
     hardware_lead_time: DurationOrZero | None = None
-    order_date: dt.date | None = Field(
-        None, strict=False, description="when hardware is ordered; default: the day of the run")
+    order_date: Date | None = Field(
+        None, description="when hardware is ordered; default: the day of the run")
 
 
 class Budget(_Strict):
@@ -301,7 +330,7 @@ class Governance(_Strict):
 class Waiver(_Strict):
     check: str
     reason: str = Field(min_length=1)
-    expires: dt.date = Field(strict=False)
+    expires: Date
 
 
 class Profile(_Strict):

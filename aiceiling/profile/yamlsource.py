@@ -208,12 +208,27 @@ def load_text(text: str, file: str) -> Document:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         problem = exc.problem or exc.context or "invalid YAML"
+        lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+        if exc.context_mark is not None and mark is not None and mark.line >= lines:
+            # Hit the end of the file: the error is where the unclosed thing started.
+            mark = exc.context_mark
+            problem = f"{problem} ({exc.context} that starts here)" if exc.context else problem
+        elif exc.context and "document" in exc.context:
+            problem = f"{exc.context}, {problem}"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         if mark is not None and _tab_indented(text, mark.line):
             problem = "tab characters are not allowed for indentation in YAML; use spaces"
         raise InputError([Diagnostic(file, line, column, "", f"YAML syntax error: {problem}")]) \
             from None
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        column = exc.position - (before.rfind("\n") + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character))
+        raise InputError([Diagnostic(file, line, column, "",
+                                     f"YAML syntax error: control character U+{code:04X} is "
+                                     "not allowed")]) from None
     except yaml.YAMLError as exc:
         raise InputError([Diagnostic(file, None, None, "", f"YAML error: {exc}")]) from None
     if node is None:
@@ -246,10 +261,16 @@ def read_file(path: str) -> Document:
     if len(raw) > MAX_FILE_BYTES:
         raise InputError([Diagnostic(path, None, None, "",
                                      f"file is larger than {MAX_FILE_BYTES:,} bytes")])
-    if b"\x00" in raw:
+    encoding = "utf-8-sig"
+    for bom, name in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                      (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if raw.startswith(bom):
+            encoding = name  # YAML allows UTF-16 and UTF-32 with a byte-order mark
+            break
+    if encoding == "utf-8-sig" and b"\x00" in raw:
         raise InputError([Diagnostic(path, None, None, "", "binary file, not YAML text")])
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError([Diagnostic(path, line, None, "",

@@ -59,7 +59,8 @@ def augmentation_dict(aug: Any) -> dict[str, Any]:
     return {"path": aug.path, "summary": aug.summary,
             "changes": [{"field": c.field, "from": c.before, "to": c.after}
                         for c in aug.changes],
-            "flips": list(aug.flips), "regressions": list(aug.regressions),
+            "flips": list(aug.flips), "eased": list(aug.eased),
+            "regressions": list(aug.regressions),
             "verdict_after": aug.verdict_after, "binding_after": aug.binding_after,
             "tradeoffs": list(aug.tradeoffs), "complexity": aug.complexity}
 

@@ -125,6 +125,8 @@ def table(report: Report, verbose: bool = False, width: int = WIDTH) -> list[Tex
                 outcome = f"cannot be verified: {unverified[0][len('unverified ('):-1]}"
             else:
                 flips = ", ".join(aug.flips) if aug.flips else "no check fully"
+                if aug.eased:
+                    flips += f" (eases {', '.join(aug.eased)} to warn)"
                 worse = f"; worse: {', '.join(aug.regressions)}" if aug.regressions else ""
                 trade = f"; {aug.tradeoffs[0]}" if aug.tradeoffs else ""
                 outcome = f"flips {flips} → {aug.verdict_after}{worse}{trade}"
