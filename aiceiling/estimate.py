@@ -24,6 +24,10 @@ from aiceiling.resolve import HardwareSpec, ModelSpec, Resolved
 
 GB = 1e9
 MS = 1e-3
+# Largest model replica considered when the profile does not fix it: 8 nodes of 8 (GB200
+# NVL72 racks hold 72), beyond which one model copy spanning more devices is not a serving
+# layout anyone runs.
+_MAX_GROUP = 72
 DAY = 86_400.0
 
 # Weight precision → arithmetic precision, when the hardware has that arithmetic.
@@ -242,9 +246,10 @@ class _Builder:
         linked = hw.interconnect is not None or hw.host_link is not None
         # Without a sourced link between accelerators (separate edge modules), each one
         # serves its own replica: tensor parallelism over an unknown link is not assumed.
+        divisors = [g for g in range(1, min(n, _MAX_GROUP) + 1) if n % g == 0]
         candidates = [given] if given else \
-            [g for g in range(1, n + 1) if n % g == 0 and fits_one_sequence(g)
-             and (linked or g == 1)] or [1 if not linked else n]
+            [g for g in divisors if fits_one_sequence(g) and (linked or g == 1)] or \
+            [divisors[-1] if linked else 1]  # nothing fits: the largest, to show how far off
 
         def max_batch_of(group: int) -> int:
             free = memory.usable_memory(device_mem, group, reserve) - weights
