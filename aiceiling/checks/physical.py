@@ -17,6 +17,16 @@ def _cloud(ctx: Context) -> bool:
     return ctx.profile.deployment.placement == "cloud"
 
 
+def _site_limit(ctx: Context, cid: str, field: str) -> Result | None:
+    """The skip for a site limit that is not given, or that a cloud placement never meets."""
+    site = ctx.profile.site
+    if site is None or getattr(site, field) is None:
+        return skip(cid, f"site.{field} is not given")
+    if _cloud(ctx):
+        return skip(cid, _CLOUD, ("site", field))
+    return None
+
+
 def rack_density(ctx: Context) -> Result:
     cid = "physical.rack_density"
     if _cloud(ctx):
@@ -40,10 +50,9 @@ def rack_density(ctx: Context) -> Result:
 def rack_space(ctx: Context) -> Result:
     cid = "physical.rack_space"
     site = ctx.profile.site
-    if site is None or site.racks_available is None:
-        return skip(cid, "site.racks_available is not given")
-    if _cloud(ctx):
-        return skip(cid, _CLOUD, ("site", "racks_available"))
+    not_applicable = _site_limit(ctx, cid, "racks_available")
+    if not_applicable or site is None or site.racks_available is None:
+        return not_applicable or skip(cid, "site.racks_available is not given")
     racks = ctx.estimates.get("racks_needed")
     if racks is None:
         return skip(cid, ctx.estimates.unknown.get("racks", "no hardware given"),
@@ -60,10 +69,9 @@ def rack_space(ctx: Context) -> Result:
 def grid_capacity(ctx: Context) -> Result:
     cid = "physical.grid_capacity"
     site = ctx.profile.site
-    if site is None or site.grid_headroom is None:
-        return skip(cid, "site.grid_headroom is not given")
-    if _cloud(ctx):
-        return skip(cid, _CLOUD, ("site", "grid_headroom"))
+    not_applicable = _site_limit(ctx, cid, "grid_headroom")
+    if not_applicable or site is None or site.grid_headroom is None:
+        return not_applicable or skip(cid, "site.grid_headroom is not given")
     facility = ctx.estimates.get("facility_power_kw")
     if facility is None:
         return skip(cid, "facility power is not known", ("site", "grid_headroom"))
@@ -102,10 +110,9 @@ def grid_capacity(ctx: Context) -> Result:
 def water(ctx: Context) -> Result:
     cid = "physical.water"
     site = ctx.profile.site
-    if site is None or site.water_budget is None:
-        return skip(cid, "site.water_budget is not given")
-    if _cloud(ctx):
-        return skip(cid, _CLOUD, ("site", "water_budget"))
+    not_applicable = _site_limit(ctx, cid, "water_budget")
+    if not_applicable or site is None or site.water_budget is None:
+        return not_applicable or skip(cid, "site.water_budget is not given")
     annual = ctx.estimates.get("annual_water_m3")
     if annual is None:
         return skip(cid, "IT energy is not known", ("site", "water_budget"))
