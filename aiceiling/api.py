@@ -208,7 +208,9 @@ def apply_overrides(document: Document, overrides: list[str]) -> None:
         except InputError as exc:
             errors.append(Diagnostic(where, None, None, key, exc.diagnostics[0].message))
             continue
-        parts: list[str | int] = [int(p) if p.isdigit() else p for p in key.split(".")]
+        # ASCII digits only: '¹'.isdigit() is true, but it is no list index.
+        parts: list[str | int] = [int(p) if p.isascii() and p.isdigit() else p
+                                  for p in key.split(".")]
         node = document.data
         if not isinstance(node, dict):
             break

@@ -699,3 +699,10 @@ def test_set_unknown_nested_path_is_an_error() -> None:
 def test_set_unknown_nested_path_points_at_argument() -> None:
     [message] = rendered(BASE, ["site.nope.value=1"])
     assert message.startswith("--set site.nope.value=1: site.nope: ")
+
+
+def test_set_path_with_a_non_ascii_digit() -> None:
+    """Found by the fuzz target: '¹'.isdigit() is true but int('¹') raises."""
+    with pytest.raises(InputError) as info:
+        load(BASE, ["¹=- "])
+    assert "¹" in str(info.value)
