@@ -63,12 +63,15 @@ def test_every_infeasible_profile_gets_a_path_or_a_named_blocker() -> None:
         assert gets_under or report.plan.blocked_by, path.name
 
 
-def test_mobile_battery_blocks_every_verified_path() -> None:
-    """A Jetson-class module idles at ~10 W (the power model's floor): no model change gets a
-    15 Wh battery through 12 h. The quantize path is tried but cannot be verified on a part
-    whose only sourced peak is INT8, and the planner says so instead of claiming a fix."""
+def test_mobile_smaller_model_meets_the_battery_target() -> None:
+    """The seeds' mobile path: a smaller model spends less energy per answer and lasts the
+    shift; int4 on a part whose only sourced peak is INT8 is offered but cannot be verified,
+    and ranks after the verified path."""
     report = planned("mobile-assistant.yaml")
-    assert report.plan.blocked_by == "energy.battery_life"
+    best = report.plan.augmentations[0]
+    assert best.path.startswith("model-")
+    assert "energy.battery_life" in (*best.flips, *best.eased)
+    assert best.verdict_after in ("feasible", "at-risk") and not best.regressions
     quantized = [a for a in report.plan.augmentations if a.path.startswith("quantize-")]
     assert quantized and all(any(r.startswith("unverified") for r in a.regressions)
                              for a in quantized)

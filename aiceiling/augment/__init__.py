@@ -42,12 +42,13 @@ def _problems(report: Report) -> dict[str, str]:
 
 def _score(aug: Augmentation, before: dict[str, str], prior: tuple[str, ...],
            order: int) -> tuple[Any, ...]:
-    """Verdict after, failures fixed, regressions, the seeds' prior for the industry,
-    operational complexity, size of the change, then the order paths propose them in."""
+    """Verified first, then verdict after, failures fixed, regressions, the seeds' prior
+    for the industry, operational complexity, size of the change, the order proposed."""
     fails_fixed = sum(1 for c in (*aug.flips, *aug.eased) if before.get(c) == "fail")
     rank = next((i for i, prefix in enumerate(prior) if aug.path.startswith(prefix)),
                 len(prior))
-    return (_RANK[aug.verdict_after], -fails_fixed, len(aug.regressions), rank,
+    unverified = sum(1 for r in aug.regressions if r.startswith("unverified"))
+    return (unverified, _RANK[aug.verdict_after], -fails_fixed, len(aug.regressions), rank,
             aug.complexity, len(aug.changes), order)
 
 
