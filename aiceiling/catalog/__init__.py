@@ -286,24 +286,27 @@ def _overlay_entries(path: str, section: str) -> dict[str, Entry]:
     return entries
 
 
-def figure_value(entry: Entry | None, *path: str) -> Any:
-    """The SI value of a figure inside an entry, or None when it is absent."""
+def lookup(entry: Entry | None, path: tuple[str, ...]) -> Any:
+    """Whatever sits at ``path`` inside an entry (a Figure, or plain data), or None."""
     node: Any = entry
     for part in path:
         if not isinstance(node, dict) or part not in node:
             return None
         node = node[part]
+    return node
+
+
+def figure_value(entry: Entry | None, *path: str) -> Any:
+    """The SI value of a figure inside an entry, or None when it is absent."""
+    node = lookup(entry, path)
     return node.value if isinstance(node, Figure) else node
 
 
 def figure(entry: Entry | None, *path: str) -> Figure | None:
-    node: Any = entry
-    for part in path:
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
+    """The figure inside an entry, or None when it is absent."""
+    node = lookup(entry, path)
     return node if isinstance(node, Figure) else None
 
 
 __all__ = ["Catalog", "CatalogError", "Figure", "Money", "Rate", "Source", "figure",
-           "figure_value"]
+           "figure_value", "lookup"]

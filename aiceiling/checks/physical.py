@@ -17,14 +17,16 @@ def _cloud(ctx: Context) -> bool:
     return ctx.profile.deployment.placement == "cloud"
 
 
-def _site_limit(ctx: Context, cid: str, field: str) -> Result | None:
-    """The skip for a site limit that is not given, or that a cloud placement never meets."""
+def _site_limit(ctx: Context, cid: str, field: str) -> float | Result:
+    """A site limit's value, or the skip when it is not given or a cloud placement never
+    meets it."""
     site = ctx.profile.site
-    if site is None or getattr(site, field) is None:
+    value = getattr(site, field) if site is not None else None
+    if value is None:
         return skip(cid, f"site.{field} is not given")
     if _cloud(ctx):
         return skip(cid, _CLOUD, ("site", field))
-    return None
+    return float(value)
 
 
 def rack_density(ctx: Context) -> Result:
@@ -49,34 +51,32 @@ def rack_density(ctx: Context) -> Result:
 
 def rack_space(ctx: Context) -> Result:
     cid = "physical.rack_space"
-    site = ctx.profile.site
-    not_applicable = _site_limit(ctx, cid, "racks_available")
-    if not_applicable or site is None or site.racks_available is None:
-        return not_applicable or skip(cid, "site.racks_available is not given")
+    available = _site_limit(ctx, cid, "racks_available")
+    if isinstance(available, Result):
+        return available
     racks = ctx.estimates.get("racks_needed")
     if racks is None:
         return skip(cid, ctx.estimates.unknown.get("racks", "no hardware given"),
                     ("site", "racks_available"))
     est = ctx.estimates.values["racks_needed"]
     message = f"{dict(est.inputs)['systems']} systems"
-    if site.racks_available == 0:
+    if available == 0:
         return Result(cid, FAIL, f"{message}; no racks available", racks, 0.0, "racks", None,
                       ("site", "racks_available"), est.references)
-    return quantity_result(cid, racks, float(site.racks_available), "racks",
+    return quantity_result(cid, racks, available, "racks",
                            ("site", "racks_available"), message, est.references)
 
 
 def grid_capacity(ctx: Context) -> Result:
     cid = "physical.grid_capacity"
-    site = ctx.profile.site
-    not_applicable = _site_limit(ctx, cid, "grid_headroom")
-    if not_applicable or site is None or site.grid_headroom is None:
-        return not_applicable or skip(cid, "site.grid_headroom is not given")
+    headroom_w = _site_limit(ctx, cid, "grid_headroom")
+    if isinstance(headroom_w, Result):
+        return headroom_w
     facility = ctx.estimates.get("facility_power_kw")
     if facility is None:
         return skip(cid, "facility power is not known", ("site", "grid_headroom"))
     path = ("site", "grid_headroom")
-    mw, headroom = facility / 1e3, site.grid_headroom / 1e6
+    mw, headroom = facility / 1e3, headroom_w / 1e6
     lower = host_unknown(ctx, cid, mw, headroom, "MW", path, "facility power")
     if lower is not None:
         return lower
@@ -85,7 +85,8 @@ def grid_capacity(ctx: Context) -> Result:
     if result.status != FAIL:
         return result
     schedule = ctx.profile.schedule
-    lead = site.grid_upgrade_lead_time
+    site = ctx.profile.site
+    lead = site.grid_upgrade_lead_time if site else None
     if lead is None or schedule is None or schedule.go_live is None:
         result.message = (f"needs {number(mw - headroom)} MW more than the grid has; no "
                           "upgrade lead time or go-live given")
@@ -109,16 +110,15 @@ def grid_capacity(ctx: Context) -> Result:
 
 def water(ctx: Context) -> Result:
     cid = "physical.water"
-    site = ctx.profile.site
-    not_applicable = _site_limit(ctx, cid, "water_budget")
-    if not_applicable or site is None or site.water_budget is None:
-        return not_applicable or skip(cid, "site.water_budget is not given")
+    water_budget = _site_limit(ctx, cid, "water_budget")
+    if isinstance(water_budget, Result):
+        return water_budget
     annual = ctx.estimates.get("annual_water_m3")
     if annual is None:
         return skip(cid, "IT energy is not known", ("site", "water_budget"))
     est = ctx.estimates.values["annual_water_m3"]
     per_day = annual / 365.2425
-    limit = site.water_budget * 86_400
+    limit = water_budget * 86_400
     return quantity_result(cid, per_day, limit, "m3/day", ("site", "water_budget"),
                            f"WUE {dict(est.inputs)['WUE']} × IT energy "
                            f"({number(annual)} m3 a year)", est.references)

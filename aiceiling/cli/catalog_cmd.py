@@ -75,17 +75,13 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-def _lookup(entry: dict[str, Any], dotted: str) -> Any:
-    node: Any = entry
-    for part in dotted.split("."):
-        node = node.get(part) if isinstance(node, dict) else None
-    return node
-
-
 def _listing(section: str, entries: dict[str, dict[str, Any]]) -> str:
+    from aiceiling.catalog import lookup
+
     columns = _SUMMARY[section]
     rows = [[key, str(entry.get("name", ""))[:34]] +
-            [_show(_lookup(entry, c)) for c in columns] for key, entry in entries.items()]
+            [_show(lookup(entry, tuple(c.split(".")))) for c in columns]
+            for key, entry in entries.items()]
     header = ["id", "name", *columns]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = [f"# {section} ({len(rows)})",

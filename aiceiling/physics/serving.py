@@ -170,6 +170,20 @@ def _window_tokens(context: float, model: Transformer) -> float:
         model.window_fraction * min(context, model.window)
 
 
+def _context_pieces(model: Transformer, prompt_tokens: float,
+                    output_tokens: int) -> list[tuple[int, int, float, float]]:
+    """Tokens of KV one sequence reads at decode step t, as lines intercept + slope · t over
+    steps [a, b): every layer grows until the sliding window fills, then only the
+    full-attention layers do. Returns (a, b, intercept, slope) per piece."""
+    if math.isinf(model.window):
+        return [(0, output_tokens, float(prompt_tokens), 1.0)]
+    window_break = int(min(output_tokens, max(0.0, math.ceil(model.window - prompt_tokens))))
+    full = 1.0 - model.window_fraction
+    return [(0, window_break, float(prompt_tokens), 1.0),
+            (window_break, output_tokens,
+             full * prompt_tokens + model.window_fraction * model.window, full)]
+
+
 def decode_step_time(replica: Replica, model: Transformer, batch: float,
                      context: float) -> float:
     """One decode step: ``batch`` sequences each with ``context`` tokens of KV cache. [s]"""
@@ -226,15 +240,9 @@ def decode_time(replica: Replica, model: Transformer, batch: float, prompt_token
         return _sum_max_lines(a, b, (attention * kv_at_zero, attention * growth),
                               (kv * kv_at_zero, kv * growth))
 
-    total = 0.0
-    window_break = output_tokens if math.isinf(model.window) else \
-        int(min(output_tokens, max(0.0, math.ceil(model.window - prompt_tokens))))
-    if window_break > 0:  # every layer still growing
-        total += piece(0, window_break, 1.0, prompt_tokens)
-    if window_break < output_tokens:  # windowed layers capped
-        full = 1.0 - model.window_fraction
-        total += piece(window_break, output_tokens, full,
-                       full * prompt_tokens + model.window_fraction * model.window)
+    total = sum(piece(a, b, slope, intercept)
+                for a, b, intercept, slope in _context_pieces(model, prompt_tokens,
+                                                               output_tokens))
     return total + per_step * output_tokens
 
 
@@ -281,14 +289,9 @@ def cycle_work(model: Transformer, batch: int, prompt_tokens: int,
         model.kv_bytes_per_token * prompt_tokens * b
     matmul = 2.0 * (model.block_params_active + model.lm_head_params) * b
     # Σ over decode steps of context tokens read (windowed layers capped), in closed form.
-    context = 0.0
-    window_break = output_tokens if math.isinf(model.window) else \
-        int(min(output_tokens, max(0.0, math.ceil(model.window - prompt_tokens))))
-    context += _sum_linear(0, window_break, float(prompt_tokens), 1.0)
-    if window_break < output_tokens:
-        full = 1.0 - model.window_fraction
-        context += _sum_linear(window_break, output_tokens,
-                               full * prompt_tokens + model.window_fraction * model.window, full)
+    context = sum(_sum_linear(a, b, intercept, slope)
+                  for a, b, intercept, slope in _context_pieces(model, prompt_tokens,
+                                                                output_tokens))
     flops += matmul * output_tokens + 4.0 * model.layers * model.attention_dim * b * context
     moved += weight_bytes_read(model, b) * output_tokens + model.kv_bytes_per_token * b * context
     return flops, moved
