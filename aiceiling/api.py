@@ -260,7 +260,13 @@ def load_document(document: Document, overrides: list[str] | None = None,
         raise InputError(exc.diagnostics + id_errors) from None
     if id_errors:
         raise InputError(id_errors)
-    return LoadedProfile(document.file, document, profile, resolve(profile, catalog), catalog)
+    resolved = resolve(profile, catalog)
+    from aiceiling.estimates.layout import profile_layout_errors
+    layout_errors = [document.diagnostic(path, message) for path, message in
+                     profile_layout_errors(profile, resolved.model, resolved.hardware)]
+    if layout_errors:
+        raise InputError(layout_errors)
+    return LoadedProfile(document.file, document, profile, resolved, catalog)
 
 
 def today() -> dt.date:

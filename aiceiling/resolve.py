@@ -70,6 +70,8 @@ class HardwareSpec(NamedTuple):
     hw_class: str = "datacenter"
     price: Figure | None = None
     export: dict[str, Any] | None = None
+    fabric: str | None = None              # scale-up link: nvlink, infinity-fabric, pcie, ...
+    scale_up_domain: Figure | None = None  # accelerators one scale-up link joins
 
 
 class Resolved(NamedTuple):
@@ -183,7 +185,8 @@ def hardware_from_entry(entry: Entry) -> HardwareSpec:
         node_size=system.get("accelerators"), system_name=system.get("name"),
         system_power=figure(entry, "system", "power"),
         hw_class=str(entry.get("class", "datacenter")), price=figure(entry, "price"),
-        export=entry.get("export"))
+        export=entry.get("export"), fabric=entry.get("fabric"),
+        scale_up_domain=figure(entry, "scale_up_domain"))
 
 
 def hardware_from_inline(hw: InlineHardware) -> HardwareSpec:
