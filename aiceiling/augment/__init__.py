@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from aiceiling.augment.paths import PATHS, PRIOR, Candidate, Change, Situation, changed
 
 if TYPE_CHECKING:
-    from aiceiling.api import LoadedProfile, Report
+    from aiceiling.evaluation import Report
+    from aiceiling.profile.load import LoadedProfile
 
 _RANK = {"feasible": 0, "at-risk": 1, "infeasible": 2}
 SHOWN = 5
@@ -55,8 +56,9 @@ def _score(aug: Augmentation, before: dict[str, str], prior: tuple[str, ...],
 def plan(loaded: LoadedProfile, report: Report, *, on: dt.date,
          use_waivers: bool = True) -> Plan:
     """Augmentation paths for an at-risk or infeasible profile, best first."""
-    from aiceiling import api
     from aiceiling.errors import InputError
+    from aiceiling.evaluation import evaluate as evaluate_profile
+    from aiceiling.profile.load import load_document
     from aiceiling.profile.yamlsource import Document
 
     if report.verdict == "feasible":
@@ -68,11 +70,11 @@ def plan(loaded: LoadedProfile, report: Report, *, on: dt.date,
 
     def evaluate(candidate: Candidate) -> tuple[Augmentation, set[str]] | None:
         try:
-            again = api.load_document(Document(loaded.file, candidate.data, {}),
-                                      catalog=loaded.catalog)
+            again = load_document(Document(loaded.file, candidate.data, {}),
+                                  catalog=loaded.catalog)
         except InputError:
             return None  # a path that makes an invalid profile is not offered
-        after_report = api.evaluate(again, on=on, use_waivers=use_waivers)
+        after_report = evaluate_profile(again, on=on, use_waivers=use_waivers)
         after = _problems(after_report)
         flips = tuple(c for c in before if c not in after)
         eased = tuple(c for c in before if before[c] == "fail" and after.get(c) == "warn")
