@@ -113,7 +113,7 @@ Exit codes: 0 nothing at or above --fail-on (default unknown), 1 some check is (
     problems = gate.unknown_selectors(include, ids, "--check") + \
         gate.unknown_selectors(exclude, ids, "--skip-check")
     if problems:
-        _usage("\n".join(problems))
+        _usage(*problems)
     paths, errors = _expand(profiles)
     run = gate.Run(fail_on=fail_level, warn_at=share, baseline=baseline,
                    config=settings.path, checks=tuple(include), skip_checks=tuple(exclude),
@@ -267,6 +267,7 @@ def _invalid(diagnostics: list["Diagnostic"]) -> NoReturn:
     raise typer.Exit(EXIT_INVALID)
 
 
-def _usage(message: str) -> NoReturn:
-    print(f"aiceiling check: {message}", file=sys.stderr)
+def _usage(*messages: str) -> NoReturn:
+    for message in messages:
+        print(f"aiceiling check: {message}", file=sys.stderr)
     raise typer.Exit(EXIT_INVALID)

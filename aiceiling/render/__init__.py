@@ -20,6 +20,16 @@ class Format(str, enum.Enum):
     github = "github"
 
 
+def relative(file: str) -> str:
+    """A profile's path relative to the working directory (the repository root in CI) when
+    it is under it, as code scanning and workflow annotations expect; else as given."""
+    import os
+
+    path = os.path.abspath(file)
+    inside = os.path.relpath(path, os.getcwd())
+    return file if inside.startswith(os.pardir) else inside
+
+
 def line(text: str) -> str:
     """Text from a profile or a catalog made safe for one line of a terminal or CI log:
     control characters escaped, line breaks and tabs as spaces."""

@@ -15,11 +15,12 @@ from aiceiling.api import Report
 from aiceiling.checks import Result
 from aiceiling.errors import Diagnostic, printable
 from aiceiling.profile.yamlsource import STDIN
+from aiceiling.render import relative
 
 
 def escape_data(text: str) -> str:
     """A workflow command's message, encoded as the runner decodes it."""
-    return printable(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:
@@ -32,7 +33,7 @@ def command(kind: str, message: str, *, file: str | None = None, line: int | Non
     """One ``::error``/``::warning``/``::notice`` workflow command."""
     properties = []
     if file and file != STDIN and not file.startswith("--set "):
-        properties.append(f"file={escape_property(file)}")
+        properties.append(f"file={escape_property(relative(file))}")
         if line:
             properties.append(f"line={line}")
             if col:

@@ -21,7 +21,7 @@ from aiceiling.api import Report
 from aiceiling.checks import Result
 from aiceiling.errors import Diagnostic
 from aiceiling.profile.yamlsource import STDIN
-from aiceiling.render import line, sig
+from aiceiling.render import line, relative, sig
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _BASELINE_STATE = {"new": "new", "unchanged": "unchanged", "worse": "updated",
@@ -50,12 +50,12 @@ def _rules() -> list[dict[str, Any]]:
 
 
 def uri(file: str) -> str:
-    """A profile path as the relative URI code scanning matches against the repository."""
-    path = os.path.abspath(file)
-    relative = os.path.relpath(path, os.getcwd())
-    if relative.startswith(os.pardir):
+    """A profile path as the relative URI code scanning matches against the repository
+    (an absolute file URI outside the working directory)."""
+    path = relative(file)
+    if os.path.isabs(path):
         return "file://" + urllib.parse.quote(path.replace(os.sep, "/"))
-    return urllib.parse.quote(relative.replace(os.sep, "/"))
+    return urllib.parse.quote(path.replace(os.sep, "/"))
 
 
 def _location(file: str, line_no: int | None, column: int | None) -> list[dict[str, Any]]:
