@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, get_args, get_origin
 from aiceiling.catalog import Catalog
 from aiceiling.checks import FAIL, PASS, SKIP, WAIVED, WARN, Context, Registry, Result
 from aiceiling.errors import Diagnostic, InputError
-from aiceiling.estimate import Estimates, build
+from aiceiling.estimates import Estimates, build
 from aiceiling.profile.model import Profile
 from aiceiling.profile.yamlsource import Document, Path, dotted, load_text, read_file
 from aiceiling.resolve import Resolved, check_ids, resolve

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from aiceiling.catalog import Catalog
-    from aiceiling.estimate import Estimates
+    from aiceiling.estimates import Estimates
     from aiceiling.profile.model import Profile
     from aiceiling.resolve import Resolved
 
