@@ -23,7 +23,8 @@ PATHS: tuple[Path, ...] = (*_BASE[:6], compute.scale_out, compute.sparsify, comp
 _RANK = {"feasible": 0, "at-risk": 1, "undetermined": 2, "infeasible": 3}
 SHOWN = 5
 UNVERIFIED_SHOWN = 2
-PAIRS_FROM = 4
+PAIRS_FROM = 4      # verified single paths that are combined with a partner
+PARTNERS = 3        # partners tried for each
 _CRITICAL = {"peak", "bandwidth", "memory", "power", "model", "flops", "tokens"}
 # Estimates whose change a path costs: (key, unit, what).
 _COSTS = (("monthly_cost", "", "monthly cost"), ("facility_power_kw", "kW", "facility power"),
@@ -62,7 +63,11 @@ def _score(aug: Augmentation, before: dict[str, str], prior: tuple[str, ...],
     rank = next((i for i, prefix in enumerate(prior) if aug.path.startswith(prefix)),
                 len(prior))
     return (_RANK.get(aug.verdict_after, len(_RANK)), -fails_fixed, len(aug.regressions),
-            rank, aug.complexity, len(aug.changes), order)
+            -len(aug.flips), rank, aug.complexity, len(aug.changes), order)
+
+
+def _unverified(aug: Augmentation) -> bool:
+    return any(r.startswith("unverified") for r in aug.regressions)
 
 
 def _costs(before: Report, after: Report) -> tuple[str, ...]:
@@ -119,7 +124,20 @@ def plan(loaded: LoadedProfile, report: Report, *, on: dt.date,
         if _cannot_serve(report, after_report):
             return None  # never proposed: it cannot hold the request or do the task
         after = _problems(after_report)
-        flips = tuple(c for c in before if c not in after)
+        # A failing check that stops being evaluated has not been fixed, unless the path
+        # moved the workload where the check does not apply (a cloud placement has no site).
+        # A check evaluated before that the path leaves without a figure it needs (status
+        # unknown, or skipped for a reason the estimates newly report as unknown) has not
+        # been verified; one that no longer applies (no data leaves the site) is fine.
+        statuses = {r.id: r for r in after_report.results}
+        new_gaps = set(after_report.estimates.unknown.values()) - \
+            set(report.estimates.unknown.values())
+        dropped = tuple(r.id for r in report.results
+                        if r.status not in ("skip", "unknown") and r.id in statuses and
+                        (statuses[r.id].status == "unknown" or
+                         (statuses[r.id].status == "skip" and
+                          statuses[r.id].message in new_gaps)))
+        flips = tuple(c for c in before if c not in after and c not in dropped)
         eased = tuple(c for c in before if before[c] == "fail" and after.get(c) == "warn")
         regressions = tuple(c for c in after if c not in before or
                             (after[c] == "fail" and before[c] == "warn"))
@@ -129,6 +147,9 @@ def plan(loaded: LoadedProfile, report: Report, *, on: dt.date,
                       set(report.estimates.unknown))
         regressions += tuple(f"unverified ({after_report.estimates.unknown[k]})"
                              for k in lost)
+        if not lost:  # else the lost figure already says why the checks went quiet
+            regressions += tuple(f"unverified ({c} no longer evaluated: "
+                                 f"{statuses[c].message})" for c in dropped)
         if candidate.unverified:
             regressions += (f"unverified ({candidate.unverified})",)
         verdict = after_report.verdict
@@ -158,13 +179,20 @@ def plan(loaded: LoadedProfile, report: Report, *, on: dt.date,
                  len(aug.regressions)]
     position = {id(item[0]): i for i, item in enumerate(improving)}
     improving.sort(key=lambda item: _score(item[0], before, prior, position[id(item[0])]))
-    # Promising pairs: the best single paths that fix different checks, combined.
-    top = improving[:PAIRS_FROM]
-    for i, (first, _, a) in enumerate(top):
-        for second, _, b in top[i + 1:]:
-            if set(first.flips) == set(second.flips) or \
-                    {c.field for c in a.changes} & {c.field for c in b.changes}:
+    # Promising pairs: a verified path that leaves checks failing, combined with a verified
+    # path that fixes one of those (changing other fields): several ceilings, one plan.
+    singles = [item for item in improving if not _unverified(item[0])]
+    tried: set[tuple[str, str]] = set()
+    for first, left, a in singles[:PAIRS_FROM]:
+        if not left:
+            continue
+        partners = [item for item in singles
+                    if item[2] is not a and set(item[0].flips) & left][:PARTNERS]
+        for second, _, b in partners:
+            key = (min(a.path, b.path), max(a.path, b.path))
+            if key in tried or {c.field for c in a.changes} & {c.field for c in b.changes}:
                 continue
+            tried.add(key)
             data, _ = changed(a.data, {c.field: c.after for c in b.changes})
             pair = Candidate(f"{a.path}+{b.path}", f"{a.summary}; and {b.summary}", data,
                              a.changes + b.changes, a.addresses + b.addresses,
@@ -180,12 +208,17 @@ def plan(loaded: LoadedProfile, report: Report, *, on: dt.date,
     improving.sort(key=lambda item: _score(item[0], before, prior, position[id(item[0])]))
     listed: list[Augmentation] = []
     unverified = 0
+    uses: dict[str, int] = {}
     for aug, _, _ in improving:
-        if aug.verdict_after == "undetermined" and \
-                any(r.startswith("unverified") for r in aug.regressions):
+        parts = aug.path.split("+")
+        if len(parts) > 1 and all(uses.get(part, 0) >= 2 for part in parts):
+            continue  # variations of what is shown already
+        if _unverified(aug):
             if unverified >= UNVERIFIED_SHOWN:
                 continue
             unverified += 1
+        for part in parts:
+            uses[part] = uses.get(part, 0) + 1
         listed.append(aug)
         if len(listed) == SHOWN:
             break

@@ -204,6 +204,9 @@ def neuromorphic(s: Situation) -> Iterator[Candidate]:
     if w.kind not in _SERVING or not s.failing(
             "compute.latency_e2e", "energy.battery_life", "energy.power_budget", "compute.ttft"):
         return
+    # The seeds' rows for it: robotics and manufacturing control loops, mobile and IoT.
+    if s.profile.industry not in ("manufacturing", "mobile-iot") and w.kind != "inference":
+        return
     for key, entry in s.catalog.section("accelerators").items():
         if entry.get("class") != "neuromorphic":
             continue

@@ -37,6 +37,17 @@ def _date_after(s: Situation, seconds: float) -> str:
     return (order + dt.timedelta(seconds=seconds)).isoformat()
 
 
+def _to_cloud(s: Situation, region: str) -> dict[str, Any]:
+    """Edits that move an on-site deployment to a cloud region; data that started on the
+    site keeps its country (the site's), which the boundary check then compares."""
+    edits: dict[str, Any] = {"deployment.placement": "cloud", "deployment.region": region,
+                             "deployment.country": None}
+    data = s.profile.data
+    if data is not None and data.origin_country is None and s.resolved.country:
+        edits["data.origin_country"] = s.resolved.country
+    return edits
+
+
 def _facility_kw(s: Situation) -> float | None:
     return s.estimate("facility_power_kw")
 
@@ -124,7 +135,7 @@ def onsite_generation(s: Situation) -> Iterator[Candidate]:
                 share = shortfall_kw / facility
                 blended = grid_g_kwh * (1 - share) + g * share
                 edits["energy.carbon_intensity"] = f"{blended:.4g} g/kWh"
-        elif s.profile.energy and s.profile.energy.carbon_budget and not why:
+        elif s.profile.energy and s.profile.energy.carbon_budget and not why and not late:
             why = f"no sourced carbon intensity for {name}; the carbon budget cannot be " \
                 "re-checked"
         data, changes = changed(s.data, edits)
@@ -193,9 +204,7 @@ def relocate(s: Situation) -> Iterator[Candidate]:
         options.append((float(carbon.value) if carbon else math.inf,
                         key, entry, carbon, price))
     for value, key, entry, carbon, price in sorted(options, key=lambda o: (o[0], o[1]))[:1]:
-        data, changes = changed(s.data, {"deployment.placement": "cloud",
-                                         "deployment.region": key,
-                                         "deployment.country": None})
+        data, changes = changed(s.data, _to_cloud(s, key))
         grid = f"grid {value * 3.6e9:.0f} g/kWh ({carbon.as_of})" if carbon else \
             "grid intensity from the country"
         cost = f"electricity {price.text} ({price.as_of})" if price else \
@@ -315,8 +324,7 @@ def lead_time(s: Situation) -> Iterator[Candidate]:
                 break
     if region is None:
         return
-    data, changes = changed(s.data, {"deployment.placement": "cloud",
-                                     "deployment.region": region, "deployment.country": None,
+    data, changes = changed(s.data, {**_to_cloud(s, region),
                                      "schedule.hardware_lead_time": "0 weeks"})
     ref = f"; {result.message}" if result else ""
     yield Candidate(

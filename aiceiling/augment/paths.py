@@ -110,18 +110,19 @@ def quantize(s: Situation) -> Iterator[Candidate]:
         return
     hw = s.resolved.hardware
     bits = _PRECISION_BITS[w.precision]
-    for target in ("fp8", "int8", "int4"):
+    for target in ("fp8", "int8", "fp4", "int4"):
         if _PRECISION_BITS[target] >= bits:
             continue
-        if target == "fp8" and (hw is None or "fp8" not in hw.peak):
-            continue
+        if target in ("fp8", "fp4") and (hw is None or target not in hw.peak):
+            continue  # float formats only where the hardware computes in them
         entry = s.catalog.get("quantization", target)
         accuracy = entry.get("accuracy") if entry else None
         risk = (f"accuracy: {accuracy.note} ({accuracy.source.title.split(':')[0]})"
                 if isinstance(accuracy, Figure) else "accuracy: evaluate on the task")
         data, changes = changed(s.data, {"workload.precision": target})
         compute = "weight-only, computes at 16 bits" if target == "int4" else \
-            f"{target} arithmetic where the hardware has it"
+            f"{target} arithmetic on the hardware's {target} tensor cores" if target == "fp4" \
+            else f"{target} arithmetic where the hardware has it"
         yield Candidate(f"quantize-{target}", f"weights at {target} ({compute})", data,
                         changes, ("compute.memory_fit", "compute.tpot", "compute.throughput",
                                   "energy.battery_life", "energy.power_budget"),
@@ -199,8 +200,11 @@ def federated(s: Situation) -> Iterator[Candidate]:
     params = s.resolved.model.params
     update_gb = 2 * params * 2 / 1e9  # bf16 update out and global model back, per round
     rounds_per_day = 24
+    country = (p.data.origin_country if p.data and p.data.origin_country else None) or \
+        s.resolved.country
     data, changes = changed(s.data, {
         "deployment.placement": "on-prem", "deployment.region": None,
+        "deployment.country": country,
         "data.volume_per_day": f"{update_gb * rounds_per_day:.6g} GB"})
     yield Candidate("federated", "federated training: data stays, model updates travel",
                     data, changes, ("data.boundary", "data.residency"),
