@@ -267,13 +267,22 @@ def test_waivers_visible_in_every_format(tmp_path: Path) -> None:
     assert [(w["check"], w["state"], w["hides"]) for w in waivers] == [
         ("compute.throughput", "applied", "fail"), ("compute.ttft", "expired", ""),
         ("compute.ttfb", "unmatched", "")]
-    [suppressed] = validate_sarif(outputs["sarif"].read_text())["runs"][0]["results"]
+    [sarif_run] = validate_sarif(outputs["sarif"].read_text())["runs"]
+    [suppressed] = sarif_run["results"]
+    assert [n["message"]["text"] for n in
+            sarif_run["invocations"][0]["toolConfigurationNotifications"]] == [
+        "radiology-report-drafting: waiver for compute.ttft expired on 2026-09-30: Prompt "
+        "caching pilot.",
+        "radiology-report-drafting: waiver for compute.ttfb matches no check: Typo in the id."]
     assert suppressed["suppressions"][0]["justification"].startswith(reason)
     assert suppressed["suppressions"][0]["kind"] == "inSource"
     junit = ET.parse(outputs["junit"]).getroot()
     skipped = junit.find(".//testcase[@name='compute.throughput']/skipped")
     assert skipped is not None and reason in skipped.get("message", "")
     assert junit.find(".//property[@name='waiver.compute.ttft']") is not None
+    ttft = junit.find(".//testcase[@name='compute.ttft']/system-out")
+    assert ttft is not None and "waiver for compute.ttft expired on 2026-09-30: Prompt " \
+        "caching pilot." in (ttft.text or "")
     markdown = outputs["markdown"].read_text()
     assert f"- compute.throughput: **applied**, hides fail (expires 2027-01-31): {reason}" \
         in markdown
