@@ -286,7 +286,8 @@ def test_waivers_visible_in_every_format(tmp_path: Path) -> None:
     markdown = outputs["markdown"].read_text()
     assert f"- compute.throughput: **applied**, hides fail (expires 2027-01-31): {reason}" \
         in markdown
-    assert "- compute.ttft: **expired** (expires 2026-09-30)" in markdown
+    assert "- compute.ttft: **expired** (expired 2026-09-30): Prompt caching pilot." \
+        in markdown
     github = outputs["github"].read_text()
     assert "::notice file=" in github and "::warning file=" in github
     assert "title=waiver expired (radiology-report-drafting)::waiver for compute.ttft " \
