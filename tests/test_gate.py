@@ -654,3 +654,19 @@ def test_schema_of_the_report() -> None:
     for status in ("pass", "warn", "fail", "unknown", "skip", "waived"):
         assert status in SCHEMA["properties"]["profiles"]["items"]["properties"]["checks"][
             "items"]["properties"]["status"]["enum"]
+
+
+def test_file_names_with_control_characters_are_escaped(tmp_path: Path) -> None:
+    """A pull request can add a profile whose file name holds an escape sequence."""
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    (folder / "x\x1b]0;pwned\x07\x1b[2J.yaml").write_text(
+        BASE.replace("name: radiology-report-drafting\n", ""), encoding="utf-8")
+    outputs = {kind: tmp_path / f"out.{kind}" for kind in
+               ("json", "sarif", "junit", "markdown", "github")}
+    result = cli("check", str(folder), "-f", "table",
+                 *(f"-f{kind}={path}" for kind, path in outputs.items()))
+    assert result.exit_code == 1
+    assert "x\\x1b]0;pwned\\x07\\x1b[2J" in result.stdout
+    for text in [result.stdout, *(p.read_text(encoding="utf-8") for p in outputs.values())]:
+        assert "\x1b" not in text and "\x07" not in text
