@@ -110,8 +110,10 @@ Exit codes: 0 nothing at or above --fail-on (default unknown), 1 some check is (
     include = _names(checks) if checks else settings.checks or ()
     exclude = _names(skip_checks) if skip_checks else settings.skip_checks or ()
     ids = [spec.id for spec in api.registry()]
-    problems = gate.unknown_selectors(include, ids, "--check") + \
-        gate.unknown_selectors(exclude, ids, "--skip-check")
+    problems = gate.unknown_selectors(include, ids, "--check" if checks else
+                                      f"{settings.path}: checks") + \
+        gate.unknown_selectors(exclude, ids, "--skip-check" if skip_checks else
+                               f"{settings.path}: skip_checks")
     if problems:
         _usage(*problems)
     paths, errors = _expand(profiles)
