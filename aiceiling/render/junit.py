@@ -15,7 +15,7 @@ from aiceiling import gate
 from aiceiling.api import Report
 from aiceiling.checks import Result
 from aiceiling.errors import Diagnostic
-from aiceiling.render import line
+from aiceiling.render import line, relative
 
 
 def _detail(result: Result, lapsed: gate.WaiverState | None) -> str:
@@ -43,7 +43,7 @@ def _case(suite: ET.Element, report: Report, result: Result, gating: bool,
     """Add one check's test case; return its outcome: failure, skipped or passed."""
     case = ET.SubElement(suite, "testcase", name=result.id,
                          classname=f"{line(report.name)}.{result.family}",
-                         file=line(report.file))
+                         file=line(relative(report.file)))
     if result.line:
         case.set("line", str(result.line))
     summary = line(result.message)
@@ -77,7 +77,7 @@ def render(reports: list[Report], errors: list[Diagnostic] | None = None,
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for report in reports:
         suite = ET.SubElement(root, "testsuite", name=line(report.name),
-                              file=line(report.file))
+                              file=line(relative(report.file)))
         properties = ET.SubElement(suite, "properties")
         settings = {"verdict": report.verdict,
                     "binding_constraint": report.binding.id if report.binding else "",
