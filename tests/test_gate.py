@@ -670,3 +670,34 @@ def test_file_names_with_control_characters_are_escaped(tmp_path: Path) -> None:
     assert "x\\x1b]0;pwned\\x07\\x1b[2J" in result.stdout
     for text in [result.stdout, *(p.read_text(encoding="utf-8") for p in outputs.values())]:
         assert "\x1b" not in text and "\x07" not in text
+
+
+def test_baseline_matches_profiles_by_name_when_paths_differ(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    baseline = tmp_path / "baseline.json"
+    cli("check", str(DATA / "radiology-l40s.yaml"), "-f", f"json={baseline}")
+    monkeypatch.chdir(DATA)
+    result = cli("check", "radiology-l40s.yaml", "--baseline", str(baseline), "-f", "json")
+    assert result.exit_code == 0
+    marks = {c["baseline"] for c in validate(result.stdout)["profiles"][0]["checks"]}
+    assert marks == {"unchanged"}
+
+
+def test_config_catalogs_are_relative_to_the_file(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "site.yaml").write_text(
+        "accelerators:\n  l40s:\n    lead_time: 400 days\n", encoding="utf-8")
+    (tmp_path / ".aiceiling.yaml").write_text("catalogs: [catalog/site.yaml]\n",
+                                              encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    profile = str(DATA / "radiology-l40s.yaml")
+    checks = validate(cli("check", profile, "-f", "json").stdout)["profiles"][0]["checks"]
+    availability = next(c for c in checks if c["id"] == "compute.availability")
+    assert (availability["status"], availability["value"]) == ("fail", 400.0)
+    flag = validate(cli("check", profile, "-f", "json", "--catalog",
+                        str(tmp_path / "catalog" / "site.yaml"), "--no-config").stdout)
+    assert flag["gate"]["config"] is None
+    assert next(c for c in flag["profiles"][0]["checks"]
+                if c["id"] == "compute.availability")["status"] == "fail"
