@@ -6,9 +6,11 @@ check that binds there and the next two after it.
 
 Examples:
 
+\b
   aiceiling ceiling profiles/erp-copilot.yaml --axis workload.traffic.requests_per_s \\
       --ignore governance.controls
 
+\b
   aiceiling ceiling design.yaml --axis deployment.accelerators --direction down --format json
 """
 

@@ -2,8 +2,10 @@
 
 Examples:
 
+\b
   aiceiling compare profiles/healthcare-radiology.yaml profiles/erp-copilot.yaml
 
+\b
   aiceiling compare profiles/erp-copilot.yaml \\
       --variant "8 GPUs: deployment.accelerators=8" \\
       --variant "32 GPUs: deployment.accelerators=32, site.power_budget=200 kW"
@@ -70,6 +72,8 @@ def compare(
             variants.append(parse_variant(text))
         except InputError as exc:
             errors.extend(exc.diagnostics)
+    if errors:
+        invalid(errors)
     if variants and len(profiles) != 1:
         usage("compare", "--variant compares variants of one profile; give exactly one PROFILE")
     if not variants and len(profiles) < 2:

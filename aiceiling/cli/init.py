@@ -2,6 +2,7 @@
 
 Examples:
 
+\b
   aiceiling init                         # ./profile.yaml, a general assistant
   aiceiling init --industry healthcare radiology.yaml
   aiceiling init --industry finance -    # to stdout
@@ -19,7 +20,7 @@ from aiceiling.cli.whatif_common import check_output, usage
 
 def init(
     path: Annotated[str, typer.Argument(
-        metavar="[PATH]", help="Where to write it ('-' for stdout).")] = "profile.yaml",
+        metavar="PATH", help="Where to write it ('-' for stdout).")] = "profile.yaml",
     industry: Annotated[str, typer.Option(
         "--industry", metavar="NAME",
         help="healthcare, finance, manufacturing, enterprise-erp, mobile-iot or other.")]

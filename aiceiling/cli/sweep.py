@@ -6,9 +6,11 @@ values, verdict, binding constraint, its share of the limit used, the key estima
 
 Examples:
 
+\b
   aiceiling sweep profiles/erp-copilot.yaml --vary deployment.accelerators=8..64:x2 \\
       --vary 'workload.traffic.requests_per_s=0.5..4:0.5' -o grid.csv
 
+\b
   aiceiling sweep design.yaml --vary 'site.power_budget="10 kW".."60 kW":"10 kW"' \\
       --vary deployment.accelerators=1,2,4,8 --format jsonl --plot frontier.png
 """

@@ -31,6 +31,7 @@ from aiceiling.resolve import resolve
 from aiceiling.whatif.grid import Axis
 
 _CACHE_LIMIT = 50_000
+_COMBINATIONS_TRIED = 1_000   # per invalid value, with the other axes of its section
 
 # The estimates a what-if shows for each scenario (SPEC §5 keys); absent when not applicable.
 KEY_ESTIMATES = (
@@ -131,17 +132,38 @@ class Scenarios:
                 pass  # a combination that is invalid; reported on its own row
 
     def _validate_values(self) -> None:
-        """Each value of each axis applied alone to the profile, validated the ordinary way."""
+        """Each value of each axis applied alone to the profile, validated the ordinary way.
+
+        A value invalid alone may be valid with a value of another axis in its section
+        (4 accelerators with tensor_parallel 2 of a profile that says 8): it is an error only
+        if no combination with those axes' values is valid.
+        """
+        import itertools
+
         from aiceiling.errors import Diagnostic
 
         errors: list[Diagnostic] = []
-        for axis in self.axes:
+        for i, axis in enumerate(self.axes):
+            siblings = [j for j, parts in enumerate(self.parts)
+                        if j != i and parts[:-1] == self.parts[i][:-1]]
             for text in axis.values:
                 try:
                     self._slow((f"{axis.path}={text}",))
+                    continue
                 except InputError as exc:
+                    alone = exc.diagnostics
+                combos = itertools.islice(itertools.product(
+                    *([f"{self.axes[j].path}={v}" for v in self.axes[j].values]
+                      for j in siblings)), _COMBINATIONS_TRIED) if siblings else iter(())
+                for combo in combos:
+                    try:
+                        self._slow((f"{axis.path}={text}", *combo))
+                        break
+                    except InputError:
+                        continue
+                else:
                     errors.extend(d._replace(file=d.file.replace("--set", self.origin, 1))
-                                  for d in exc.diagnostics)
+                                  for d in alone)
         if errors:
             raise InputError(errors)
 
