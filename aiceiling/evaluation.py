@@ -9,7 +9,7 @@ from pathlib import Path as FsPath
 from typing import Any, NamedTuple
 
 from aiceiling.checks import Context, Registry, Result
-from aiceiling.estimate import Estimates, build
+from aiceiling.estimates import Estimates, build
 from aiceiling.profile.load import LoadedProfile
 from aiceiling.profile.model import Profile
 from aiceiling.verdict import apply_waivers, binding_of, verdict_of

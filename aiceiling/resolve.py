@@ -70,6 +70,7 @@ class HardwareSpec(NamedTuple):
     hw_class: str = "datacenter"
     price: Figure | None = None
     export: dict[str, Any] | None = None
+    system_rack_units: int | None = None   # height of one system, in rack units (U)
 
 
 class Resolved(NamedTuple):
@@ -182,6 +183,7 @@ def hardware_from_entry(entry: Entry) -> HardwareSpec:
         host_link=figure(entry, "host_link"), lead_time=figure(entry, "lead_time"),
         node_size=system.get("accelerators"), system_name=system.get("name"),
         system_power=figure(entry, "system", "power"),
+        system_rack_units=system.get("rack_units"),
         hw_class=str(entry.get("class", "datacenter")), price=figure(entry, "price"),
         export=entry.get("export"))
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aiceiling.catalog import Catalog, Figure, Source
-from aiceiling.estimate import compute_precision
+from aiceiling.estimates import compute_precision
 from aiceiling.physics import serving
 from aiceiling.physics.memory import kv_bytes_per_token, transformer_params
 from aiceiling.resolve import model_from_entry

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from aiceiling.checks import Context, Registry, Result, quantity_result, skip
-from aiceiling.estimate import DAY, Estimates
+from aiceiling.estimates import DAY, Estimates
 from aiceiling.render import number
 
 _SERVING = ("llm-inference", "inference")

@@ -39,7 +39,7 @@ def _root(
 
 def _register() -> None:
     import aiceiling.cli.init as init_cmd
-    from aiceiling.cli import catalog_cmd, check, explain
+    from aiceiling.cli import catalog_cmd, check, explain, schema
     from aiceiling.cli import ceiling as ceiling_cmd
     from aiceiling.cli import compare as compare_cmd
     from aiceiling.cli import sweep as sweep_cmd
@@ -51,6 +51,7 @@ def _register() -> None:
     app.command("explain", help=explain.__doc__)(explain.explain)
     app.command("init", help=init_cmd.__doc__)(init_cmd.init)
     app.command("catalog", help=catalog_cmd.__doc__)(catalog_cmd.catalog)
+    app.command("schema", help=schema.__doc__)(schema.schema)
 
 
 def main() -> None:
