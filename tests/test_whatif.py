@@ -378,3 +378,24 @@ def test_help_has_example_and_readable_metavars(command: str, metavar: str) -> N
     assert metavar in result.stdout
     options = result.stdout.split("Options:")[1]
     assert "<list" not in options and "<str>" not in options
+
+
+# -- explain -------------------------------------------------------------------------------------
+def test_explain_cites_each_reference_once_and_only_the_defaults_used() -> None:
+    result = run("explain", str(PROFILE), "compute.tpot")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    body, _, references = text.partition("\nreferences:\n")
+    assert "ref: " not in body and "refs: [1]" in body
+    sources = [line for line in references.splitlines() if line.startswith("  [")]
+    assert len(sources) == len(set(sources)) >= 1
+    assert text.count("https://www.mullet.se/") == 1  # three L40S figures, one source
+    defaults = [line.split(" = ")[0] for line in body.splitlines()
+                if line.startswith("default: ")]
+    # The decode time reads the bandwidth efficiency, not the compute one, nor carbon or water.
+    assert "default: workload.efficiency.bandwidth" in defaults
+    assert "default: workload.efficiency.compute" not in defaults
+    assert "default: energy.carbon_intensity" not in defaults
+    assert "default: site.wue" not in defaults
+    full = run("explain", str(PROFILE)).stdout
+    assert "default: energy.carbon_intensity" in full  # the annual CO2 figure uses it
