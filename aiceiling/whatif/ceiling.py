@@ -1,11 +1,12 @@
 """Ceilings: how far one numeric input can move before the design stops working.
 
 The search runs the real evaluation. From the profile's value it steps by factors of two in
-the chosen direction until a check fails (``strict``: fails or warns), then bisects between
-the last good and the first bad value (integers exactly, other numbers to a relative
-1e-5). The check that fails just past the ceiling binds there. The next constraints are
-found the same way with the ones already found set aside: the value at which each would
-bind on its own as the input keeps moving.
+the chosen direction (at most 2^30 of them) until a check fails (``strict``: fails or
+warns), then bisects between the last good and the first bad value: integers exactly,
+other numbers to a relative 2e-4 (finer than the 4 significant digits reported). The check
+that fails just past the ceiling binds there. The next constraints are found the same way
+with the ones already found set aside: the value at which each would bind on its own as
+the input keeps moving.
 
 If the profile's own value already fails, the search first steps back until it finds a
 value that works; if none does, a check blocks every value (``value`` is None).
@@ -25,8 +26,8 @@ from aiceiling.profile.load import LoadedProfile
 from aiceiling.whatif.grid import Axis, split_path
 from aiceiling.whatif.scenario import Scenarios, _model_at
 
-MAX_STEPS = 60          # factors of two tried in one direction (2^60 ≈ 1e18)
-RELATIVE_TOLERANCE = 1e-5
+MAX_STEPS = 30          # factors of two tried in one direction (2^30 ≈ 1e9)
+RELATIVE_TOLERANCE = 2e-4  # finer than the 4 significant digits reported
 NEXT = 2                # constraints reported after the binding one
 
 

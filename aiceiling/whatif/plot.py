@@ -14,9 +14,11 @@ from typing import Any
 
 from aiceiling.whatif.grid import Axis
 
-RANK = {"feasible": 0, "at-risk": 1, "infeasible": 2, "invalid": 3}
-COLOURS = {"feasible": "#4caf50", "at-risk": "#ffb300", "infeasible": "#e53935",
-           "invalid": "#bdbdbd"}
+# Best first (infeasible > undetermined > at-risk > feasible); "invalid" marks combinations
+# the profile rejects.
+RANK = {"feasible": 0, "at-risk": 1, "undetermined": 2, "infeasible": 3, "invalid": 4}
+COLOURS = {"feasible": "#4caf50", "at-risk": "#ffb300", "undetermined": "#9e9e9e",
+           "infeasible": "#e53935", "invalid": "#e0e0e0"}
 
 
 def better(verdict: str, than: str) -> bool:
@@ -34,10 +36,10 @@ def draw(cells: dict[tuple[int, int], tuple[str, str]], x: Axis, y: Axis, path: 
 
     nx, ny = len(x.values), len(y.values)
     order = list(RANK)
-    grid = [[float(RANK.get(cells.get((i, j), ("invalid", ""))[0], 3)) for i in range(nx)]
+    grid = [[float(RANK.get(cells.get((i, j), ("invalid", ""))[0], 4)) for i in range(nx)]
             for j in range(ny)]
     cmap = colors.ListedColormap([COLOURS[v] for v in order])
-    norm = colors.BoundaryNorm([-0.5, 0.5, 1.5, 2.5, 3.5], cmap.N)
+    norm = colors.BoundaryNorm([-0.5, 0.5, 1.5, 2.5, 3.5, 4.5], cmap.N)
     figure, axes = pyplot.subplots(figsize=(max(6.0, 0.5 * nx + 3), max(4.5, 0.4 * ny + 2)))
     axes.pcolormesh(range(nx + 1), range(ny + 1), grid, cmap=cmap, norm=norm,
                     edgecolors="white", linewidth=0.5)

@@ -31,6 +31,10 @@ from aiceiling.resolve import resolve
 from aiceiling.whatif.grid import Axis
 
 _CACHE_LIMIT = 50_000
+# The fields aiceiling.resolve reads: a grid that changes none of them reuses the base
+# profile's resolved model, hardware and place.
+_RESOLVE_READS = (("workload", "model"), ("deployment", "hardware"), ("deployment", "region"),
+                  ("deployment", "country"))
 _COMBINATIONS_TRIED = 1_000   # per invalid value, with the other axes of its section
 
 # The estimates a what-if shows for each scenario (SPEC §5 keys); absent when not applicable.
@@ -123,6 +127,9 @@ class Scenarios:
                         for parent, members in self.groups for parts in
                         (self.parts[members[0]],))
         self._sections: dict[tuple[int, tuple[int, ...]], Any] = {}
+        self.same_resolution = not any(
+            parts[:len(read)] == read or read[:len(parts)] == parts
+            for parts in self.parts for read in _RESOLVE_READS)
         if self.fast and axes:
             try:
                 self._fast_profile(tuple(0 for _ in axes))
@@ -221,12 +228,14 @@ class Scenarios:
         except _Slow:
             return self._slow(self.overrides(indexes))
         base = self.loaded
-        return LoadedProfile(base.file, base.document, profile,
-                             resolve(profile, base.catalog), base.catalog)
+        resolved = base.resolved if self.same_resolution else resolve(profile, base.catalog)
+        return LoadedProfile(base.file, base.document, profile, resolved, base.catalog)
 
     def report(self, indexes: tuple[int, ...]) -> Report:
         """Evaluate one scenario. Raises InputError if the combination is invalid."""
-        return evaluate(self.loaded_at(indexes), on=self.on, use_waivers=self.use_waivers)
+        # Rows carry no file positions: skip locating each check's field in the YAML.
+        return evaluate(self.loaded_at(indexes), on=self.on, use_waivers=self.use_waivers,
+                        locate=False)
 
 
 def _parse(text: str, where: str) -> Any:
