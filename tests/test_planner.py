@@ -318,3 +318,13 @@ def test_renting_the_gap_states_its_cost() -> None:
     cost = f"{2.5 * gap_hours * 4096:,.0f} USD"
     assert any(t.startswith("rent 4096× h100-sxm") and t.endswith(cost)
                for t in rent.tradeoffs), rent.tradeoffs
+
+
+def test_neuromorphic_candidates_carry_their_sourced_figures() -> None:
+    s = situation("manufacturing-vision-qc.yaml")
+    offered = {c.path: c for c in compute.neuromorphic(s)}
+    assert set(offered) == {"neuromorphic-loihi-2", "neuromorphic-akida-akd1000"}
+    assert any("Hala Point" in t and "2600 W" in t
+               for t in offered["neuromorphic-loihi-2"].tradeoffs)
+    assert "typical power 30 mW (2022-01)" in offered["neuromorphic-akida-akd1000"].tradeoffs
+    assert all(c.unverified for c in offered.values())
