@@ -11,7 +11,8 @@ from aiceiling.augment.paths import PATHS as _BASE
 from aiceiling.augment.paths import PRIOR, Candidate, Change, Path, Situation, changed
 
 if TYPE_CHECKING:
-    from aiceiling.api import LoadedProfile, Report
+    from aiceiling.evaluation import Report
+    from aiceiling.profile.load import LoadedProfile
 
 # Every path, in the order proposed (the order breaks ties in the ranking).
 PATHS: tuple[Path, ...] = (*_BASE[:6], compute.scale_out, compute.sparsify, compute.power_cap,
@@ -102,8 +103,9 @@ def _cannot_serve(before: Report, after: Report) -> bool:
 def plan(loaded: LoadedProfile, report: Report, *, on: dt.date,
          use_waivers: bool = True) -> Plan:
     """Augmentation paths for an at-risk or infeasible profile, best first."""
-    from aiceiling import api
     from aiceiling.errors import InputError
+    from aiceiling.evaluation import evaluate as evaluate_profile
+    from aiceiling.profile.load import load_document
     from aiceiling.profile.yamlsource import Document
 
     if report.verdict == "feasible":
@@ -116,11 +118,11 @@ def plan(loaded: LoadedProfile, report: Report, *, on: dt.date,
 
     def evaluate(candidate: Candidate) -> tuple[Augmentation, set[str]] | None:
         try:
-            again = api.load_document(Document(loaded.file, candidate.data, {}),
-                                      catalog=loaded.catalog)
+            again = load_document(Document(loaded.file, candidate.data, {}),
+                                  catalog=loaded.catalog)
         except InputError:
             return None  # a path that makes an invalid profile is not offered
-        after_report = api.evaluate(again, on=on, use_waivers=use_waivers)
+        after_report = evaluate_profile(again, on=on, use_waivers=use_waivers)
         if _cannot_serve(report, after_report):
             return None  # never proposed: it cannot hold the request or do the task
         after = _problems(after_report)

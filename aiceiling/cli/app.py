@@ -38,11 +38,12 @@ def _root(
 
 
 def _register() -> None:
-    from aiceiling.cli import catalog_cmd, check, explain
+    from aiceiling.cli import catalog_cmd, check, explain, schema
 
     app.command("check", help=check.__doc__)(check.check)
     app.command("explain", help=explain.__doc__)(explain.explain)
     app.command("catalog", help=catalog_cmd.__doc__)(catalog_cmd.catalog)
+    app.command("schema", help=schema.__doc__)(schema.schema)
 
 
 def main() -> None:

@@ -63,6 +63,9 @@ def _cells(result: Result) -> tuple[str, str, str, str, str]:
     message = result.message
     if result.waiver:
         message = f"waived ({result.waived_status}): {result.waiver}"
+    if result.baseline and (result.status not in ("pass", "skip") or
+                            result.baseline == "resolved"):
+        message = f"[{result.baseline}] {message}"
     if result.line:
         message += f"  :{result.line}"
     return f"  {result.name}", status, value_limit(result), used, message
@@ -159,12 +162,13 @@ def _verdict_line(report: Report) -> str:
 
 
 def render(reports: list[Report], *, color: bool, width: int | None = None,
-           verbose: bool = False) -> str:
+           verbose: bool = False, footer: tuple[str, ...] = ()) -> str:
+    """The tables of ``reports``; ``footer`` lines (the run's settings) close the output."""
     width = min(width or WIDTH, WIDTH)
     if not color:
         blocks = ["\n".join(line.plain.rstrip() for line in table(r, verbose, width))
                   for r in reports]
-        return "\n\n".join(blocks) + "\n"
+        return "\n\n".join(blocks) + "\n" + "".join(f"{line}\n" for line in footer)
     console = Console(width=width, record=True, color_system="standard", force_terminal=True,
                       file=io.StringIO(), highlight=False, emoji=False, soft_wrap=True)
     for index, report in enumerate(reports):
@@ -172,4 +176,6 @@ def render(reports: list[Report], *, color: bool, width: int | None = None,
             console.print()
         for line in table(report, verbose, width):
             console.print(line)
+    for text in footer:
+        console.print(Text(text, style="dim"))
     return console.export_text(styles=True)
