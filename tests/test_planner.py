@@ -328,3 +328,45 @@ def test_neuromorphic_candidates_carry_their_sourced_figures() -> None:
                for t in offered["neuromorphic-loihi-2"].tradeoffs)
     assert "typical power 30 mW (2022-01)" in offered["neuromorphic-akida-akd1000"].tradeoffs
     assert all(c.unverified for c in offered.values())
+
+
+def test_flexible_interconnection_for_training_pays_in_time() -> None:
+    """Training can pause at grid peaks: 0.5 % of the year (Duke 2025) curtailed, MFU
+    scaled by 0.995; serving with latency budgets is never offered it."""
+    report = checked("training-llama-70b.yaml", "site.grid_headroom=3 MW")
+    assert report.plan is not None
+    flex = next(a for a in report.plan.augmentations if "flexible-interconnection" in a.path)
+    changes = {c.field: c.after for c in flex.changes}
+    assert changes["workload.efficiency.training"] == pytest.approx(0.40 * 0.995)
+    assert "physical.grid_capacity" in (*flex.flips, *flex.eased)
+    assert not list(infra.flexible_load(situation("hyperscale-ai-facility.yaml")))
+    assert not [c for c in infra.onsite_generation(situation("training-llama-70b.yaml",
+                                                             "site.grid_headroom=3 MW"))
+                if c.path == "onsite-batteries"]   # no peak to shave in a steady load
+
+
+def test_onsite_generation_in_time_raises_the_headroom() -> None:
+    """With go-live 19 months out, reciprocating engines (15 months) are built in time and
+    the headroom covers the facility; their carbon is not sourced, so with a carbon budget
+    set the path is listed as unverifiable, never as a fix."""
+    s = situation("hyperscale-ai-facility.yaml", "schedule.go_live=2028-06-01")
+    engines = next(c for c in infra.onsite_generation(s)
+                   if c.path == "onsite-reciprocating-engines")
+    changes = {c.field: c.after for c in engines.changes}
+    facility_mw = s.values["facility_power_kw"] / 1e3
+    assert float(changes["site.grid_headroom"].split()[0]) == pytest.approx(facility_mw,
+                                                                             rel=1e-3)
+    assert "no sourced carbon intensity" in engines.unverified
+
+
+def test_fuel_cells_blend_their_sourced_carbon_into_the_grid_mix() -> None:
+    s = situation("hyperscale-ai-facility.yaml")
+    cells = next(c for c in infra.onsite_generation(s) if c.path == "onsite-fuel-cells")
+    changes = {c.field: c.after for c in cells.changes}
+    facility = s.values["facility_power_kw"]
+    share = (facility - 40_000) / facility
+    grid = s.values["annual_co2_t"] / s.values["annual_energy_mwh"] * 1e3
+    blended = grid * (1 - share) + 350.6 * share      # 773 lb/MWh, Bloom's published figure
+    assert float(changes["energy.carbon_intensity"].split()[0]) == pytest.approx(blended,
+                                                                                 rel=1e-3)
+    assert "no sourced lead time" in cells.unverified

@@ -107,7 +107,12 @@ def onsite_generation(s: Situation) -> Iterator[Candidate]:
     intensity = s.estimate("annual_co2_t")
     energy = s.estimate("annual_energy_mwh")
     grid_g_kwh = (intensity / energy * 1e3) if intensity and energy else None
+    traffic = p.workload.traffic
+    peaks = p.workload.kind in ("llm-inference", "inference") and traffic is not None and \
+        traffic.peak_factor > 1
     for key, entry in s.catalog.section("onsite_power").items():
+        if key == "batteries" and not peaks:
+            continue  # a steady load (training, flat traffic) has no peak to shave
         name = str(entry.get("name", key))
         lead = figure(entry, "lead_time")
         carbon = figure(entry, "carbon_intensity")
