@@ -602,6 +602,7 @@ def test_every_bundled_profile_in_github_and_markdown(bundled: dict[str, Path]) 
     assert len(errors) == sum(len(p["failing"]) for p in document["profiles"])
     markdown = bundled["markdown"].read_text()
     count = len(document["profiles"])
+    assert count == len(list(Path("profiles").glob("*.yaml")))
     assert markdown.startswith(f"## aiceiling: ❌ {count} of {count} profile(s) fail the gate\n")
     assert markdown.count("<details>") == len(document["profiles"])
 
