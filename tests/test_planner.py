@@ -370,3 +370,20 @@ def test_fuel_cells_blend_their_sourced_carbon_into_the_grid_mix() -> None:
     assert float(changes["energy.carbon_intensity"].split()[0]) == pytest.approx(blended,
                                                                                  rel=1e-3)
     assert "no sourced lead time" in cells.unverified
+
+
+@pytest.mark.parametrize(("water_budget", "expected"), [
+    ("750 m3/day", "relocate-aws-me-central-1"),  # grid binds: a UAE region, stress stated
+    ("100 m3/day", None),                        # water binds: never to 'extremely high' stress
+])
+def test_relocation_reads_the_countrys_water_stress(water_budget: str,
+                                                    expected: str | None) -> None:
+    """WRI Aqueduct 2023: the UAE scores 5/5 baseline water stress."""
+    s = situation("hyperscale-ai-facility.yaml", "deployment.country=AE",
+                  "data.residency=[AE]", f"site.water_budget={water_budget}")
+    offered = list(infra.relocate(s))
+    if expected is None:
+        assert offered == []
+    else:
+        assert [c.path for c in offered] == [expected]
+        assert "country water stress 5/5" in " ".join(offered[0].tradeoffs)

@@ -199,28 +199,38 @@ def relocate(s: Situation) -> Iterator[Candidate]:
         allowed.update(bloc.get("members", []) if bloc else [name.upper()])
     if not allowed and s.resolved.country:
         allowed = {s.resolved.country}
+    water = s.failing("physical.water")
     options = []
     for key, entry in s.catalog.section("regions").items():
         country = str(entry.get("country"))
         if allowed and country not in allowed:
             continue
-        carbon = figure(entry, "carbon_intensity")
-        price = figure(entry, "electricity_price")
-        options.append((float(carbon.value) if carbon else math.inf,
-                        key, entry, carbon, price))
-    for value, key, entry, carbon, price in sorted(options, key=lambda o: (o[0], o[1]))[:1]:
+        place = s.catalog.get("countries", country)
+        carbon = figure(entry, "carbon_intensity") or figure(place, "carbon_intensity")
+        price = figure(entry, "electricity_price") or figure(place, "electricity_price")
+        stress = figure(place, "water_stress")
+        level = float(stress.value) if stress else 0.0
+        if water and level >= 4.0:
+            continue  # 'extremely high' baseline water stress: not where water binds
+        options.append(((level if water else 0.0), float(carbon.value) if carbon else math.inf,
+                        key, entry, carbon, price, stress))
+    for _, value, key, entry, carbon, price, stress in sorted(options, key=lambda o: o[:3])[:1]:
         data, changes = changed(s.data, _to_cloud(s, key))
         grid = f"grid {value * 3.6e9:.0f} g/kWh ({carbon.as_of})" if carbon else \
-            "grid intensity from the country"
+            "grid intensity not catalogued"
         cost = f"electricity {price.text} ({price.as_of})" if price else \
             "electricity price not catalogued"
+        wri = f"country water stress {float(stress.value):.3g}/5 ({stress.as_of}, WRI " \
+            "Aqueduct; basins differ)" if stress else "country water stress: not among the " \
+            "43 most stressed countries (WRI Aqueduct 2023; basins differ)"
         yield Candidate(f"relocate-{key}", f"run in the cloud region {key} "
                         f"({entry.get('location') or entry.get('country')}): the provider's "
                         "grid connection, cooling and racks", data, changes,
                         ("physical.grid_capacity", "physical.water", "physical.rack_space",
                          "physical.rack_density", "energy.power_budget"),
-                        (grid, cost, "rental replaces ownership (budget.rental per "
-                         "accelerator-hour); water stress of the region is not catalogued"), 2)
+                        (grid, cost, wri, "rental replaces ownership (budget.rental per "
+                         "accelerator-hour); assumes the region has the capacity on demand "
+                         "(not catalogued)"), 2)
 
 
 def water(s: Situation) -> Iterator[Candidate]:
