@@ -53,7 +53,7 @@ FAMILIES = [
       "budget.rental=2.5 USD/h"), ("rent-the-gap",),
      "rent capacity until the hardware arrives"),
     ("rack space", "physical.rack_space", ("training-llama-70b.yaml", "site.racks_available=100"),
-     ("more-racks", "cooling-"), "more positions or denser racks"),
+     ("more-racks", "cooling-", "denser-"), "more positions or denser racks"),
     ("battery", "energy.battery_life", ("mobile-assistant.yaml",), ("model-",),
      "the seeds' mobile path: a smaller model"),
     ("tpot", "compute.tpot",
@@ -387,3 +387,14 @@ def test_relocation_reads_the_countrys_water_stress(water_budget: str,
     else:
         assert [c.path for c in offered] == [expected]
         assert "country water stress 5/5" in " ".join(offered[0].tradeoffs)
+
+
+def test_denser_systems_bring_their_cooling_and_rack_power() -> None:
+    """4,096 H100 in 512 DGX (8U, 10.2 kW) need 103 racks; 57 GB200 NVL72 racks hold 4,104
+    GPUs, liquid-cooled at ~120 kW a rack."""
+    s = situation("training-llama-70b.yaml", "site.racks_available=100")
+    (denser,) = infra.denser_systems(s)
+    changes = {c.field: c.after for c in denser.changes}
+    assert changes == {"deployment.hardware": "gb200", "deployment.accelerators": 4104,
+                       "site.cooling": "direct-liquid", "site.rack_power_limit": "120 kW"}
+    assert "lead time 12 months (2024-10)" in denser.tradeoffs

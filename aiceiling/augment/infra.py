@@ -284,6 +284,42 @@ def more_racks(s: Situation) -> Iterator[Candidate]:
                      "cooling for them (not in the profile)",), 2)
 
 
+def denser_systems(s: Situation) -> Iterator[Candidate]:
+    """Rack-scale systems (GB200 NVL72: 72 accelerators in one liquid-cooled rack) instead
+    of 8-GPU servers, with the cooling and rack power they need."""
+    p, hw, site = s.profile, s.resolved.hardware, s.profile.site
+    if hw is None or site is None or p.deployment.placement not in _SITE or \
+            not s.failing("physical.rack_space", "physical.rack_density"):
+        return
+    n = p.deployment.accelerators
+    for key, entry in s.catalog.section("accelerators").items():
+        system = entry.get("system") or {}
+        power = system.get("power")
+        size = int(system.get("accelerators") or 0)
+        if key == hw.id or size < 32 or not isinstance(power, Figure) or \
+                entry.get("class", "datacenter") != hw.hw_class:
+            continue
+        count = max(size, math.ceil(n / size) * size)
+        edits: dict[str, Any] = {"deployment.hardware": key, "deployment.accelerators": count,
+                                 "deployment.tensor_parallel": None}
+        if system.get("cooling") == "liquid" and site.cooling not in ("direct-liquid",
+                                                                      "immersion"):
+            edits["site.cooling"] = "direct-liquid"
+        if site.rack_power_limit is not None and site.rack_power_limit < float(power.value):
+            edits["site.rack_power_limit"] = power.text
+        data, changes = changed(s.data, edits)
+        lead = entry.get("lead_time")
+        yield Candidate(
+            f"denser-{key}", f"{count // size} {system.get('name')} racks ({count}× {key}, "
+            f"{power.text} a rack) instead of {n}× {hw.id} in servers", data, changes,
+            ("physical.rack_space", "physical.rack_density"),
+            (price_text(s.catalog, key, count),
+             f"lead time {lead.text} ({lead.as_of})" if isinstance(lead, Figure) else
+             "lead time not catalogued",
+             "liquid cooling loops and rack power to match" if len(edits) > 3 else
+             "rack power to match"), 3)
+
+
 def lead_time(s: Situation) -> Iterator[Candidate]:
     """Hardware that arrives after go-live: an accelerator whose sourced lead time fits, or
     cloud capacity rented for the gap."""

@@ -256,7 +256,7 @@ def accelerator(s: Situation) -> Iterator[Candidate]:
     if current is None or not s.failing(
             "compute.memory_fit", "compute.tpot", "compute.ttft", "compute.throughput",
             "compute.training_time", "compute.latency_e2e", "energy.power_budget",
-            "physical.export_control", "energy.battery_life"):
+            "physical.export_control", "energy.battery_life", "physical.rack_space"):
         return
     for key, entry in s.catalog.section("accelerators").items():
         if key == current.id or entry.get("class", "datacenter") != current.hw_class:
