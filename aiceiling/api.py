@@ -1,353 +1,99 @@
-"""The library scripts use: load a profile, evaluate it, get a report.
+"""The library scripts use: load a profile, evaluate it, compare designs, sweep a grid, find
+a ceiling.
 
-    >>> from aiceiling import api
-    >>> loaded = api.load_profile("profiles/healthcare-radiology.yaml")
-    >>> report = api.evaluate(loaded)
-    >>> report.verdict, report.binding
+    >>> from aiceiling import load_profile, evaluate
+    >>> loaded = load_profile("profiles/healthcare-radiology.yaml")
+    >>> evaluate(loaded).verdict
+    'infeasible'
+
+A thin face: loading and overrides live in :mod:`aiceiling.profile.load`, the checks' run in
+:mod:`aiceiling.evaluation`, the verdict rules in :mod:`aiceiling.verdict`, the planner in
+:mod:`aiceiling.augment`, and compare, sweep and ceiling in :mod:`aiceiling.whatif`.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-import difflib
+import json
 import os
-from pathlib import Path as FsPath
-from typing import Any, NamedTuple, get_args, get_origin
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from aiceiling.catalog import Catalog
-from aiceiling.checks import FAIL, PASS, SKIP, WAIVED, WARN, Context, Registry, Result
-from aiceiling.errors import Diagnostic, InputError
-from aiceiling.estimates import Estimates, build
-from aiceiling.profile.model import Profile
-from aiceiling.profile.yamlsource import Document, Path, dotted, load_text, read_file
-from aiceiling.resolve import Resolved, check_ids, resolve
+from aiceiling.checks import SKIP
+from aiceiling.evaluation import Report, registry, today
+from aiceiling.evaluation import evaluate as _evaluate
+from aiceiling.profile.load import (
+    LoadedProfile,
+    apply_overrides,
+    load_document,
+    validate,
+)
+from aiceiling.profile.load import load_profile as _load_file
+from aiceiling.profile.yamlsource import Document
+from aiceiling.verdict import VERDICTS, apply_waivers, binding_of, verdict_of
 
-VERDICTS = ("feasible", "at-risk", "infeasible")
+if TYPE_CHECKING:
+    from aiceiling.whatif.ceiling import Ceiling
+    from aiceiling.whatif.compare import Comparison
 
-
-class LoadedProfile(NamedTuple):
-    file: str
-    document: Document
-    profile: Profile
-    resolved: Resolved
-    catalog: Catalog
-
-
-class Report(NamedTuple):
-    file: str
-    name: str
-    verdict: str
-    binding: Result | None
-    results: list[Result]
-    estimates: Estimates
-    notes: list[str]
-    profile: Profile | None = None
-    plan: Any = None  # aiceiling.augment.Plan, when augmentation paths were planned
+Overrides = Sequence[str] | Mapping[str, Any]
+Source = LoadedProfile | str | os.PathLike[str] | Mapping[str, Any]
 
 
-def registry() -> Registry:
-    """Every check family, registered in SPEC §4 order."""
-    from aiceiling.checks import compute, data, energy, governance, physical
-
-    reg = Registry()
-    for family in (compute, data, energy, physical, governance):
-        family.register(reg)
-    return reg
-
-
-def _unwrap(annotation: Any) -> list[Any]:
-    """Model classes inside an annotation (through Optional, list, dict, Annotated)."""
-    from pydantic import BaseModel
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    found: list[Any] = []
-    for arg in get_args(annotation):
-        found.extend(_unwrap(arg))
-    if get_origin(annotation) is None and not found:
+def _override_texts(overrides: Overrides | None) -> list[str]:
+    """``{"deployment.accelerators": 8}`` → ``["deployment.accelerators=8"]``."""
+    if overrides is None:
         return []
-    return found
+    if isinstance(overrides, Mapping):
+        # JSON is YAML: numbers stay numbers, strings stay strings ("yes" is not true).
+        return [f"{path}={json.dumps(value, default=str)}" for path, value in
+                overrides.items()]
+    return [str(o) for o in overrides]
 
 
-def _fields_at(path: Path) -> list[str]:
-    """Field names of the profile model at ``path``, for a did-you-mean."""
-    classes: list[Any] = [Profile]
-    for part in path:
-        if isinstance(part, int):
-            continue
-        nxt: list[Any] = []
-        for cls in classes:
-            info = cls.model_fields.get(part)
-            if info is not None:
-                nxt.extend(_unwrap(info.annotation))
-        classes = nxt
-    names: list[str] = []
-    for cls in classes:
-        names.extend(cls.model_fields)
-    return names
-
-
-def _has(node: Any, part: Any) -> bool:
-    """Whether ``node[part]`` exists: a key of a mapping or an index of a list."""
-    if isinstance(node, dict):
-        return part in node
-    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-
-
-def _data_path(data: Any, loc: tuple[Any, ...]) -> Path:
-    """Drop pydantic's union-member tags from an error location, keeping real keys."""
-    path: list[str | int] = []
-    node = data
-    for part in loc:
-        if _has(node, part):
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and part not in (
-                "id", "inline", "str", "function-after", "function-before"):
-            path.append(part)  # a missing field: point at its parent, name the field
-            node = None
-    return tuple(path)
-
-
-def _message(error: Any, path: Path) -> str:
-    kind = error["type"]
-    msg = str(error["msg"])
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    if kind == "extra_forbidden":
-        key = str(path[-1])
-        options = _fields_at(path[:-1])
-        close = difflib.get_close_matches(key, options, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else \
-            f"; expected one of: {', '.join(options)}"
-        return f"unknown key {key!r}{hint}"
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "literal_error":
-        return f"must be one of {error.get('ctx', {}).get('expected', '')}; got " \
-               f"{error.get('input')!r}"
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return "must be a mapping"
-    got = error.get("input")
-    if isinstance(got, bool):
-        shown = "; got a boolean"
-    elif isinstance(got, list):
-        shown = "; got a list"
-    elif isinstance(got, dict):
-        shown = "; got a mapping"
-    else:
-        shown = f"; got {got!r}" if isinstance(got, (str, int, float)) else ""
-    if kind == "string_type" and path[-1:] in (("model",), ("hardware",)):
-        what = "model" if path[-1] == "model" else "hardware"
-        return f"must be a catalog id or an inline {what} mapping{shown}"
-    simple = _SIMPLE_MESSAGES.get(kind)
-    if simple:
-        return simple + shown
-    if kind in _BOUND_MESSAGES:
-        # No "got": quantities arrive here already converted to SI units.
-        bound = next(iter(error.get("ctx", {}).values()), "")
-        if isinstance(bound, int) and not isinstance(bound, bool):
-            bound_text = f"{bound:,}"
-        elif isinstance(bound, float):
-            bound_text = f"{bound:g}"
-        else:
-            bound_text = str(bound)
-        return f"must be {_BOUND_MESSAGES[kind]} {bound_text}"
-    return msg
-
-
-_SIMPLE_MESSAGES = {
-    "int_type": "must be a whole number", "int_parsing": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "float_type": "must be a number", "float_parsing": "must be a number",
-    "finite_number": "must be a finite number",
-    "bool_type": "must be true or false", "bool_parsing": "must be true or false",
-    "string_type": "must be text", "list_type": "must be a list",
-    "date_type": "must be a date (YYYY-MM-DD)", "date_parsing": "must be a date (YYYY-MM-DD)",
-    "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
-    "string_too_short": "must not be empty",
-}
-_BOUND_MESSAGES = {"greater_than": "greater than", "greater_than_equal": "at least",
-                   "less_than": "less than", "less_than_equal": "at most"}
-
-
-def validate(document: Document) -> Profile:
-    """Validate a parsed document as a profile; every error with its line and column."""
-    from pydantic import ValidationError
-
-    if not isinstance(document.data, dict):
-        what = "a list" if isinstance(document.data, list) else \
-            "empty" if document.data is None else f"a single value ({document.data!r})"
-        raise InputError([document.diagnostic((), "a profile is a mapping of sections "
-                                                  f"(workload:, deployment:, …), not {what}")])
-    try:
-        return Profile.model_validate(document.data)
-    except ValidationError as exc:
-        diagnostics = []
-        for error in exc.errors():
-            path = _data_path(document.data, tuple(error["loc"]))
-            message = _message(error, path)
-            at = path[:-1] if error["type"] == "missing" else path
-            diagnostics.append(document.diagnostic(path, message, at))
-        raise InputError(diagnostics) from None
-
-
-def apply_overrides(document: Document, overrides: list[str]) -> None:
-    """Apply ``--set PATH=VALUE`` overrides in place; VALUE is parsed as YAML."""
-    errors: list[Diagnostic] = []
-    for raw in overrides:
-        where = f"--set {raw}"
-        key, eq, value_text = raw.partition("=")
-        key = key.strip()
-        if not eq or not key:
-            errors.append(Diagnostic(where, None, None, "", "expected PATH=VALUE, e.g. "
-                                     "site.power_budget=\"60 kW\""))
-            continue
-        try:
-            value = load_text(value_text, where).data if value_text.strip() else ""
-        except InputError as exc:
-            errors.append(Diagnostic(where, None, None, key, exc.diagnostics[0].message))
-            continue
-        # ASCII digits only: '¹'.isdigit() is true, but it is no list index.
-        parts: list[str | int] = [int(p) if p.isascii() and p.isdigit() else p
-                                  for p in key.split(".")]
-        node = document.data
-        if not isinstance(node, dict):
-            break
-        ok = True
-        for i, part in enumerate(parts[:-1]):
-            child = node[part] if _has(node, part) else None
-            if child is None and isinstance(node, dict) and isinstance(part, str):
-                child = node[part] = {}
-            if not isinstance(child, (dict, list)):
-                errors.append(Diagnostic(where, None, None, dotted(tuple(parts[: i + 1])),
-                                         "is not a section that can hold fields"))
-                ok = False
-                break
-            node = child
-        if not ok:
-            continue
-        last = parts[-1]
-        if isinstance(node, dict) and isinstance(last, str):
-            node[last] = value
-        elif isinstance(node, list) and isinstance(last, int) and _has(node, last):
-            node[last] = value
-        else:
-            errors.append(Diagnostic(where, None, None, key, "no such place in the profile"))
-            continue
-        # Errors about an overridden field point at the --set argument, not the file.
-        document.overrides[tuple(parts)] = where
-    if errors:
-        raise InputError(errors)
-
-
-def load_profile(path: str, overrides: list[str] | None = None,
+def load_profile(source: Source, overrides: Overrides | None = None,
                  catalog: Catalog | None = None) -> LoadedProfile:
-    """Read, validate and resolve a profile. Raises InputError with every problem found."""
-    document = read_file(path)
-    return load_document(document, overrides, catalog)
+    """Read, validate and resolve a profile: a YAML file's path, or a mapping built in code
+    (the same structure as the YAML), or an already loaded profile to change.
+
+    ``overrides`` change fields first: ``["site.power_budget=60 kW"]`` as on the command line
+    (values are YAML), or ``{"site.power_budget": "60 kW"}``. Raises InputError listing
+    every problem found.
+    """
+    texts = _override_texts(overrides)
+    if isinstance(source, LoadedProfile):
+        base = source.document
+        document = Document(base.file, copy.deepcopy(base.data), base.positions)
+        document.overrides.update(base.overrides)
+        return load_document(document, texts, catalog or source.catalog)
+    if isinstance(source, Mapping):
+        return load_document(Document("<profile>", copy.deepcopy(dict(source)), {}), texts,
+                             catalog)
+    return _load_file(os.fspath(source), texts, catalog)
 
 
-def load_document(document: Document, overrides: list[str] | None = None,
-                  catalog: Catalog | None = None) -> LoadedProfile:
-    catalog = catalog or Catalog()
-    if overrides:
-        apply_overrides(document, overrides)
-    id_errors = check_ids(document, catalog)
-    try:
-        profile = validate(document)
-    except InputError as exc:
-        raise InputError(exc.diagnostics + id_errors) from None
-    if id_errors:
-        raise InputError(id_errors)
-    resolved = resolve(profile, catalog)
-    from aiceiling.estimates.layout import profile_layout_errors
-    layout_errors = [document.diagnostic(path, message) for path, message in
-                     profile_layout_errors(profile, resolved.model, resolved.hardware)]
-    if layout_errors:
-        raise InputError(layout_errors)
-    return LoadedProfile(document.file, document, profile, resolved, catalog)
+def _loaded(source: Source, overrides: Overrides | None = None,
+            catalog: Catalog | None = None) -> LoadedProfile:
+    if isinstance(source, LoadedProfile) and not overrides and catalog is None:
+        return source
+    return load_profile(source, overrides, catalog)
 
 
-def today() -> dt.date:
-    """The evaluation date: ``AICEILING_TODAY`` (YYYY-MM-DD) if set, else the system date."""
-    value = os.environ.get("AICEILING_TODAY")
-    if value:
-        return dt.date.fromisoformat(value)
-    return dt.date.today()
-
-
-def _apply_waivers(results: list[Result], profile: Profile, on: dt.date,
-                   use_waivers: bool) -> list[str]:
-    notes: list[str] = []
-    if not use_waivers:
-        return notes
-    by_id = {r.id: r for r in results}
-    for waiver in profile.waivers:
-        result = by_id.get(waiver.check)
-        if result is None:
-            notes.append(f"waiver for {waiver.check!r} matches no check")
-            continue
-        if waiver.expires < on:
-            notes.append(f"waiver for {waiver.check} expired on {waiver.expires}; "
-                         "it no longer applies")
-            continue
-        if result.status in (FAIL, WARN):
-            result.waived_status = result.status
-            result.status = WAIVED
-            result.waiver = f"{waiver.reason} (until {waiver.expires})"
-    return notes
-
-
-def verdict_of(results: list[Result]) -> str:
-    statuses = {r.status for r in results}
-    if FAIL in statuses:
-        return "infeasible"
-    if WARN in statuses:
-        return "at-risk"
-    return "feasible"
-
-
-def binding_of(results: list[Result], categorical: set[str]) -> Result | None:
-    """The check nearest its limit; a failing categorical check binds first."""
-    failing = [r for r in results if r.status == FAIL and r.id in categorical]
-    if failing:
-        return failing[0]
-    scored = [r for r in results if r.status in (PASS, WARN, FAIL) and r.used is not None]
-    if not scored:
-        failed = [r for r in results if r.status == FAIL]
-        return failed[0] if failed else None
-    return max(scored, key=lambda r: r.used or 0.0)
-
-
-def evaluate(loaded: LoadedProfile, *, on: dt.date | None = None,
+def evaluate(profile: Source, *, on: dt.date | None = None,
              use_waivers: bool = True) -> Report:
-    """Run every registered check on a loaded profile."""
-    on = on or today()
-    estimates = build(loaded.profile, loaded.resolved, loaded.catalog)
-    ctx = Context(loaded.profile, loaded.resolved, estimates, on, loaded.catalog)
-    reg = registry()
-    results: list[Result] = []
-    for spec in reg:
-        result = spec.run(ctx)
-        if result.path:
-            _, result.line, result.column = loaded.document.locate(result.path)
-        results.append(result)
-    notes = _apply_waivers(results, loaded.profile, on, use_waivers)
-    categorical = {spec.id for spec in reg if spec.categorical}
-    name = loaded.profile.name or FsPath(loaded.file).stem
-    return Report(file=loaded.file, name=name, verdict=verdict_of(results),
-                  binding=binding_of(results, categorical), results=results,
-                  estimates=estimates, notes=notes, profile=loaded.profile)
+    """Run every check on a profile (loaded, a path, or a mapping) and decide the verdict."""
+    return _evaluate(_loaded(profile), on=on, use_waivers=use_waivers)
 
 
 def check_file(path: str, overrides: list[str] | None = None, catalog: Catalog | None = None,
                *, on: dt.date | None = None, use_waivers: bool = True,
                augment: bool = True) -> Report:
     """Load and evaluate one profile file; plan augmentation paths unless it is feasible."""
-    loaded = load_profile(path, overrides, catalog)
+    loaded = _load_file(path, overrides, catalog)
     on = on or today()
-    report = evaluate(loaded, on=on, use_waivers=use_waivers)
+    report = _evaluate(loaded, on=on, use_waivers=use_waivers)
     if augment and report.verdict != "feasible":
         from aiceiling.augment import plan
 
@@ -355,14 +101,91 @@ def check_file(path: str, overrides: list[str] | None = None, catalog: Catalog |
     return report
 
 
+def compare(*designs: Source, labels: Sequence[str] | None = None,
+            variants: Mapping[str, Overrides] | None = None, on: dt.date | None = None,
+            use_waivers: bool = True) -> Comparison:
+    """Evaluate designs side by side: profiles, and/or ``variants`` of the first one
+    (label → overrides). ``labels`` name the profiles' columns (default: their names).
+
+    Rows whose cells differ are marked ``differs``; ``.as_dict()`` gives the JSON form.
+    """
+    from aiceiling.whatif.compare import compare as lay_out
+    from aiceiling.whatif.compare import unique_labels
+
+    on = on or today()
+    loaded = [_loaded(d) for d in designs]
+    reports = [_evaluate(item, on=on, use_waivers=use_waivers) for item in loaded]
+    names = list(labels) if labels is not None else \
+        unique_labels([r.name for r in reports], [r.file for r in reports])
+    for label, overrides in (variants or {}).items():
+        variant = load_profile(loaded[0], overrides)
+        reports.append(_evaluate(variant, on=on, use_waivers=use_waivers))
+        names.append(label)
+    if len(names) != len(reports):
+        raise ValueError(f"{len(names)} labels for {len(reports)} designs")
+    return lay_out(names, reports)
+
+
+def sweep(profile: Source, vary: Mapping[str, str | Sequence[Any]], *,
+          overrides: Overrides | None = None, on: dt.date | None = None,
+          use_waivers: bool = True, workers: int | None = 1, dask: bool = False,
+          scheduler: str | None = None) -> Iterator[dict[str, Any]]:
+    """Evaluate every combination of the ``vary`` values; yield one row per scenario, in grid
+    order (the last axis fastest).
+
+    ``vary`` maps a field path to its values: a list (``[1, 2, 4]``, ``["10 kW", "20 kW"]``)
+    or the ``--vary`` text (``"1..64:x2"``, ``'"10 kW".."60 kW":"10 kW"'``). Each row maps
+    the axes' paths to the values, then ``verdict``, ``binding``, ``binding_used``, the key
+    estimates and ``note``. ``workers``: processes (None: every core for large grids).
+    Values are checked before the first row: InputError lists every invalid one.
+    """
+    from aiceiling.whatif.grid import Axis, parse_axis
+    from aiceiling.whatif.sweep import columns, run
+
+    axes = []
+    for path, values in vary.items():
+        if isinstance(values, str):
+            axes.append(parse_axis(f"{path}={values}"))
+        else:
+            axes.append(Axis(path, tuple(v if isinstance(v, str) else
+                                         json.dumps(v, default=str) for v in values)))
+    loaded = _loaded(profile, overrides)
+    names = columns(tuple(axes))
+    rows = run(loaded, tuple(axes), on=on or today(), use_waivers=use_waivers,
+               workers=workers, dask=dask, scheduler=scheduler)
+    return (dict(zip(names, row, strict=True)) for row in rows)
+
+
+def ceiling(profile: Source, axis: str, *, direction: str = "up", strict: bool = False,
+            ignore: Sequence[str] = (), overrides: Overrides | None = None,
+            on: dt.date | None = None, use_waivers: bool = True) -> Ceiling:
+    """The largest (``direction="up"``) or smallest (``"down"``) value of the numeric field
+    ``axis`` that keeps the design from being infeasible (``strict``: from at-risk too),
+    with the check that binds there and the next two; ``.as_dict()`` gives the JSON form.
+    """
+    from aiceiling.whatif.ceiling import ceiling as search
+
+    return search(_loaded(profile, overrides), axis, direction=direction, strict=strict,
+                  on=on or today(), use_waivers=use_waivers, ignore=tuple(ignore))
+
+
 __all__ = [
     "SKIP",
     "VERDICTS",
     "LoadedProfile",
     "Report",
+    "apply_overrides",
+    "apply_waivers",
+    "binding_of",
+    "ceiling",
     "check_file",
+    "compare",
     "evaluate",
+    "load_document",
     "load_profile",
     "registry",
+    "sweep",
+    "today",
     "validate",
+    "verdict_of",
 ]

@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
+
+# What must never reach a terminal or CI log raw: C0 controls but tab and line feed, DEL,
+# C1 controls, line and paragraph separators, bidirectional overrides. Profiles are checked
+# for these at load; this is the last guard for text from elsewhere (file names, the API).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e"
+                     "\u2066-\u2069]")
+
+
+def printable(text: str, *, newlines: bool = True) -> str:
+    """``text`` with every control character shown as an escape (``\\x1b``); line feeds
+    and tabs kept unless ``newlines`` is false, then shown as spaces."""
+    out = _UNSAFE.sub(_escape, text)
+    return out if newlines else out.replace("\n", " ").replace("\t", " ")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 class Diagnostic(NamedTuple):
@@ -19,7 +38,7 @@ class Diagnostic(NamedTuple):
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
         prefix = f"{self.field}: " if self.field else ""
-        return f"{where}: {prefix}{self.message}"
+        return printable(f"{where}: {prefix}{self.message}")
 
 
 class InputError(Exception):

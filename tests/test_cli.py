@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from report_schema import validate
 
 DATA = Path(__file__).parent / "data"
 PROFILE = DATA / "radiology-l40s.yaml"
@@ -56,7 +56,7 @@ def test_json_is_deterministic_and_complete() -> None:
     second = run("check", str(PROFILE), "--format", "json")
     assert first.returncode == 1
     assert first.stdout == second.stdout
-    document = json.loads(first.stdout)
+    document = validate(first.stdout)
     assert document["schema_version"] == 1
     profile = document["profiles"][0]
     assert profile["verdict"] == "infeasible"
@@ -75,7 +75,7 @@ def test_output_file_written(tmp_path: Path) -> None:
     result = run("check", str(PROFILE), "--format", "json", "--output", str(out))
     assert result.returncode == 1
     assert result.stdout == ""
-    assert json.loads(out.read_text())["profiles"][0]["name"] == "radiology-report-drafting"
+    assert validate(out.read_text())["profiles"][0]["name"] == "radiology-report-drafting"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
 
 

@@ -178,7 +178,7 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # ============================================================================ bad arguments
 BAD_OPTION_VALUES: list[tuple[tuple[str, ...], list[str]]] = [
     (("check", "--fail-on", "sometimes", "{profile}"),
-     ["aiceiling check: --fail-on must be fail, warn or never, not 'sometimes'"]),
+     ["aiceiling check: --fail-on must be one of fail, unknown, warn, never, not 'sometimes'"]),
     (("check", "--today", "yesterday", "{profile}"),
      ["aiceiling check: --today must be a date YYYY-MM-DD, not 'yesterday'"]),
     (("check", "--today", "2026-02-30", "{profile}"),
@@ -385,10 +385,11 @@ def test_control_character(cli: Callable[..., Run], work: Path) -> None:
 
 
 def test_directory(cli: Callable[..., Run], work: Path) -> None:
+    # A folder stands for every *.yaml under it; one with none is an error, not a pass.
     path = work / "a-directory.yaml"
     result = cli("check", str(path))
     assert_clean_exit_2(result)
-    assert lines(result) == [f"{path}: is a directory, not a profile"]
+    assert lines(result) == [f"{path}: folder holds no *.yaml profile"]
 
 
 def test_missing_file(cli: Callable[..., Run], work: Path) -> None:

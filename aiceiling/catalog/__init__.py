@@ -76,18 +76,24 @@ _FIGURES: dict[str, dict[str, str]] = {
                      "price": "money", "lead_time": "time",
                      "system.power": "power", "export.tpp": "count",
                      "export.die_area": "count", "export.eccn": "text",
-                     "peak.*": "ops/time"},
+                     "peak.*": "ops/time", "sparse_peak.*": "ops/time"},
     "models": {"flops_per_request": "ops"},
-    "countries": {"carbon_intensity": "mass/energy", "electricity_price": "rate:energy"},
+    "countries": {"carbon_intensity": "mass/energy", "electricity_price": "rate:energy",
+                  "water_stress": "count"},
     "regions": {"carbon_intensity": "mass/energy", "electricity_price": "rate:energy"},
     "blocs": {"electricity_price": "rate:energy"},
     "access_networks": {"rtt": "time"},
     "fiber": {"propagation": "time/length"},
     "cooling": {"rack_limit": "power"},
-    "defaults": {"pue": "count", "wue": "volume/energy", "host_load": "count"},
+    "defaults": {"pue": "count", "wue": "volume/energy", "host_load": "count",
+                 "rack_units": "count"},
     "rules": {"thresholds.*": "count"},
     "serving_jitter": {"fraction": "count"},
     "quantization": {"accuracy": "count"},
+    "sparsity": {"accuracy": "count"},
+    "onsite_power": {"lead_time": "time", "carbon_intensity": "mass/energy"},
+    "water_paths": {"wue": "volume/energy"},
+    "flexibility": {"curtailment": "count"},
 }
 
 
@@ -194,7 +200,9 @@ _SECTION_FILE = {"accelerators": "accelerators", "models": "models", "countries"
                  "regions": "regions", "blocs": "regions", "access_networks": "networks",
                  "cooling": "cooling", "rules": "export", "country_groups": "export",
                  "controls": "governance", "industries": "governance",
-                 "serving_jitter": "governance", "quantization": "augment"}
+                 "serving_jitter": "governance", "quantization": "augment",
+                 "sparsity": "augment", "onsite_power": "augment", "water_paths": "augment",
+                 "flexibility": "augment"}
 
 
 def _sources(raw: dict[str, Any], file: str) -> dict[str, Source]:

@@ -7,7 +7,9 @@ one its result points at. Families register their checks explicitly with
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -17,10 +19,24 @@ if TYPE_CHECKING:
     from aiceiling.resolve import Resolved
 
 PASS, WARN, FAIL, SKIP, WAIVED = "pass", "warn", "fail", "skip", "waived"
+UNKNOWN = "unknown"
 
 # A check warns from this share of its limit on (SPEC §4: "within the warning margin of its
 # limit, default 80 % used").
 WARN_SHARE = 0.8
+# The margin in force for the evaluations under way (--warn-at, or a team's config file);
+# a context variable so that the planner's re-evaluations use the same margin.
+_warn_share: ContextVar[float] = ContextVar("warn_share", default=WARN_SHARE)
+
+
+@contextlib.contextmanager
+def warning_margin(share: float) -> Iterator[None]:
+    """Evaluate with checks warning from ``share`` of their limit on (0 < share <= 1)."""
+    token = _warn_share.set(share)
+    try:
+        yield
+    finally:
+        _warn_share.reset(token)
 
 
 class Context(NamedTuple):
@@ -36,8 +52,8 @@ class Context(NamedTuple):
 class Result:
     """The outcome of one check (mutable: waivers and locations are filled in later)."""
 
-    __slots__ = ("column", "id", "limit", "line", "message", "path", "references", "status",
-                 "unit", "used", "value", "waived_status", "waiver")
+    __slots__ = ("baseline", "column", "id", "limit", "line", "message", "path", "references",
+                 "status", "unit", "used", "value", "waived_status", "waiver")
 
     def __init__(self, id: str, status: str, message: str, value: float | str | None = None,
                  limit: float | str | None = None, unit: str = "", used: float | None = None,
@@ -49,6 +65,8 @@ class Result:
         self.column: int | None = None
         self.waiver: str | None = None
         self.waived_status: str | None = None
+        # Against a --baseline report: new, unchanged, worse or resolved.
+        self.baseline: str | None = None
 
     def __repr__(self) -> str:
         return f"Result({self.id!r}, {self.status!r}, {self.value!r} / {self.limit!r})"
@@ -96,7 +114,8 @@ class Registry:
 def quantity_result(check_id: str, value: float, limit: float, unit: str, path: tuple[str, ...],
                     message: str, references: tuple[str, ...] = (),
                     *, higher_is_better: bool = False) -> Result:
-    """Compare a value with its limit: pass below 80 % of it, warn up to it, fail beyond.
+    """Compare a value with its limit: pass below the warning margin (80 % of it unless
+    set otherwise with ``warning_margin``), warn up to it, fail beyond.
 
     With ``higher_is_better`` the value must reach the limit (battery runtime, capacity):
     the share used is limit / value.
@@ -105,7 +124,7 @@ def quantity_result(check_id: str, value: float, limit: float, unit: str, path: 
         used = limit / value if value > 0 else float("inf")
     else:
         used = value / limit if limit > 0 else float("inf")
-    status = PASS if used < WARN_SHARE else WARN if used <= 1.0 else FAIL
+    status = PASS if used < _warn_share.get() else WARN if used <= 1.0 else FAIL
     return Result(check_id, status, message, value, limit, unit, used, path, references)
 
 

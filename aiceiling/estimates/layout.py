@@ -4,7 +4,8 @@ engines can run, with the memory each rank really holds and the physics of one r
 
 Entry points: ``choose_layout``, which the serving estimator calls once its model
 (``serving.Transformer``) and the hardware's achievable rates are known, and
-``profile_layout_errors``, which the loader calls to reject a layout no engine runs.
+``resolve.profile_layout_errors``, which the loader calls to reject a layout no engine
+runs.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ from typing import NamedTuple
 from aiceiling.estimates.base import Ctx
 from aiceiling.physics import calibration, collectives, serving
 from aiceiling.physics import layout as lay
-from aiceiling.profile.model import Profile
-from aiceiling.resolve import HardwareSpec, ModelSpec
+from aiceiling.resolve import HardwareSpec, ModelSpec, scale_up_domain
 
 # Largest model replica considered when the profile does not fix it: one GB200 NVL72
 # rack's NVLink domain; beyond it one model copy is not a serving layout anyone runs.
 _MAX_GROUP = 72
 # Pipeline depths tried beyond the shallowest that fits: deeper pipelines only add KV room.
 _PP_SPAN = 4
+# Layouts are compared at the per-token latency the checks pass without a warning: 80 % of
+# the budget (the checks' warning threshold), so the capacity a layout is chosen for does
+# not sit in the warning band.
+_BUDGET_SHARE = 0.8
 
 
 class Rates(NamedTuple):
@@ -97,49 +101,6 @@ def model_shape(model: ModelSpec, weights: float, embedding_bytes: float,
         embedding_bytes=embedding_bytes, lm_head_bytes=lm_head_bytes, mla=bool(model.mla))
 
 
-def scale_up_domain(hw: HardwareSpec) -> int | None:
-    """Accelerators one scale-up link joins: the catalog's figure, else the system's."""
-    if hw.scale_up_domain is not None:
-        return int(hw.scale_up_domain.value)
-    return hw.node_size
-
-
-def _given(profile: Profile) -> tuple[int | None, int | None, int | None, bool | None]:
-    d = profile.deployment
-    return d.tensor_parallel, d.pipeline_parallel, d.expert_parallel, \
-        d.attention_data_parallel
-
-
-def profile_layout_errors(profile: Profile, model: ModelSpec,
-                          hw: HardwareSpec | None) -> list[tuple[tuple[str, ...], str]]:
-    """Why the layout the profile fixes cannot run, as (field path, message) pairs."""
-    tp, pp, ep, adp = _given(profile)
-    if not tp and not pp and not ep and adp is None:
-        return []
-    if not model.heads or not model.layers:
-        return []
-    if adp and not model.mla:
-        return [(("deployment", "attention_data_parallel"),
-                 "data-parallel attention is for multi-head latent attention models; "
-                 f"{model.name} has none")]
-    tp = tp or 1
-    layout = lay.Layout(tp=tp, pp=pp or 1, ep=ep or 1, attention_dp=bool(adp))
-    shape = lay.ModelShape(model.layers, model.heads, None if model.mla else model.kv_heads,
-                           model.experts, 0.0, 0.0, 0.0, 0.0, 0.0, bool(model.mla))
-    domain = scale_up_domain(hw) if hw is not None else None
-    field = {"attention": "tensor_parallel", "KV heads": "tensor_parallel",
-             "pipeline": "pipeline_parallel", "expert parallelism": "expert_parallel",
-             "data-parallel": "attention_data_parallel", "scale-up": "tensor_parallel"}
-    out: list[tuple[tuple[str, ...], str]] = []
-    for problem in lay.layout_problems(layout, shape, domain,
-                                       profile.deployment.tensor_parallel_across_nodes):
-        key = next((v for k, v in field.items() if k in problem), "tensor_parallel")
-        hint = "; set deployment.tensor_parallel_across_nodes: true to allow it" \
-            if "scale-up" in problem else ""
-        out.append((("deployment", key), f"{problem} of {model.name}{hint}"))
-    return out
-
-
 def _fabric(hw: HardwareSpec, link_bandwidth: float) -> collectives.Fabric:
     kind = hw.fabric or ("pcie" if hw.interconnect is None and hw.host_link else None)
     if math.isinf(link_bandwidth):
@@ -151,8 +112,8 @@ def choose_layout(ctx: Ctx, weights: float, kv_seq: float, reserve: float,
                   shape_of: lay.ModelShape, rates: Rates | None = None,
                   shape: ServingShape | None = None) -> LayoutChoice:
     """The layout: as the profile gives it, else the valid layout with the most serving
-    capacity within the per-token budget (ties: the lower per-token latency, then fewer
-    accelerators).
+    capacity within 80 % of the per-token budget (ties: the lower per-token latency, then
+    fewer accelerators).
 
     ``weights`` are the bytes of one model copy, ``kv_seq`` the KV bytes of one sequence,
     ``reserve`` the share of memory the runtime holds back. Without ``rates`` (no
@@ -168,7 +129,9 @@ def choose_layout(ctx: Ctx, weights: float, kv_seq: float, reserve: float,
     linked = hw.interconnect is not None or hw.host_link is not None
     domain = scale_up_domain(hw)
     across = p.deployment.tensor_parallel_across_nodes
-    g_tp, g_pp, g_ep, g_adp = _given(p)
+    d = p.deployment
+    g_tp, g_pp, g_ep, g_adp = (d.tensor_parallel, d.pipeline_parallel, d.expert_parallel,
+                               d.attention_data_parallel)
     given = bool(g_tp or g_pp or g_ep or g_adp is not None)
     limit = min(n, _MAX_GROUP) if not g_tp else n
 
@@ -241,7 +204,7 @@ def choose_layout(ctx: Ctx, weights: float, kv_seq: float, reserve: float,
             stage_link=scale_up if inside else collectives.SCALE_OUT)
 
     transformer, prompt, output = shape.transformer, shape.prompt_tokens, shape.output_tokens
-    budget = shape.tpot_budget
+    budget = shape.tpot_budget * _BUDGET_SHARE if shape.tpot_budget else None
 
     def score(layout: lay.Layout) -> tuple[float, float, int, int]:
         limit_b = choice(layout, None).max_batch
@@ -263,9 +226,8 @@ def choose_layout(ctx: Ctx, weights: float, kv_seq: float, reserve: float,
     if not given and chosen.group > 1:
         ctx.out.assume("deployment.tensor_parallel", str(chosen.tp),
                        f"layout {chosen.label}: the valid layout with the most capacity "
-                       "within the per-token budget")
+                       "within 80 % of the per-token budget")
     return choice(chosen, replica_of(chosen))
 
 
-__all__ = ["LayoutChoice", "Rates", "ServingShape", "choose_layout", "model_shape",
-           "profile_layout_errors", "scale_up_domain"]
+__all__ = ["LayoutChoice", "Rates", "ServingShape", "choose_layout", "model_shape"]

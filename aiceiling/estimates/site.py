@@ -24,12 +24,20 @@ def estimate(ctx: Ctx) -> None:
     # Rack-scale systems (GB200 NVL72) are a rack each.
     per_rack = 1 if hw.node_size >= 32 or limit is None else \
         max(1, math.floor(limit[0] / system_w))
+    if hw.node_size < 32 and hw.system_rack_units:
+        # A rack holds what its power allows and what its height allows, whichever is less.
+        height = ctx.catalog.constant("facility", "defaults.rack_units")
+        by_height = max(1, int(float(height.value)) // hw.system_rack_units)
+        if limit is None or by_height < per_rack:
+            per_rack = by_height
     rack_w = min(systems, per_rack) * system_w
     racks = math.ceil(systems / per_rack)
     refs = (hw.system_power.reference(),)
     ctx.out.add("rack_kw", rack_w / 1e3, "kW", "systems per rack × system nameplate power",
                  {"system": f"{hw.system_name} {hw.system_power.text}",
-                  "systems per rack": str(min(systems, per_rack))}, refs)
+                  "systems per rack": str(min(systems, per_rack))},
+                 (*refs, *((ctx.catalog.constant("facility", "defaults.rack_units").reference(),)
+                           if hw.system_rack_units and hw.node_size < 32 else ())))
     ctx.out.add("racks_needed", float(racks), "racks", "systems / systems per rack",
                  {"systems": str(systems)}, refs)
 

@@ -276,6 +276,9 @@ class Deployment(_Strict):
                           "expert-parallel (MLA models, SGLang --enable-dp-attention)")
     tensor_parallel_across_nodes: bool = Field(
         False, description="allow tensor/expert parallelism beyond one scale-up domain")
+    power_cap: Power | None = Field(
+        None, description="power limit set on each accelerator (nvidia-smi -pl); default: "
+                          "the accelerator's rated board power")
     memory_reserve: Number | None = Field(
         None, ge=0, lt=1, description="fraction of accelerator memory held back by the runtime")
     distance: Length | None = None

@@ -28,6 +28,30 @@ _SCALAR_TAGS = {
 }
 
 
+# Characters that act on a terminal or a CI log rather than show: C0 controls but tab and
+# line feed, DEL, C1 controls (CSI, OSC, NEL…), the Unicode line and paragraph separators,
+# and the bidirectional overrides that make text display in another order than it reads.
+# A YAML escape such as "\e[2J" builds them from printable text, so the reader's own check
+# on the raw stream does not see them.
+_UNSAFE = frozenset(
+    [*map(chr, range(0x00, 0x09)), *map(chr, range(0x0B, 0x20)),
+     *map(chr, range(0x7F, 0xA0)), "\u2028", "\u2029",
+     *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))])
+
+
+def unsafe_character(text: str) -> str | None:
+    """The first character of ``text`` that would act on a terminal or CI log, or None."""
+    for char in text:
+        if char in _UNSAFE:
+            return char
+    return None
+
+
+def _unsafe_message(char: str) -> str:
+    return (f"control character U+{ord(char):04X} is not allowed in text (it would act on "
+            "terminals and CI logs)")
+
+
 class Document:
     """Plain Python data of a YAML document, with a position for each path in it."""
 
@@ -109,6 +133,11 @@ class _Builder:
         if node.tag not in _SCALAR_TAGS:
             self.error(node, path, f"YAML tag {node.tag!r} is not allowed")
             return None
+        if node.tag == "tag:yaml.org,2002:str":
+            bad = unsafe_character(node.value)
+            if bad is not None:
+                self.error(node, path, _unsafe_message(bad))
+                return None
         try:
             return self.constructor.construct_object(node)
         except (ValueError, KeyError, AttributeError, TypeError, OverflowError,
@@ -130,6 +159,10 @@ class _Builder:
                 self.error(key_node, path, "mapping keys must be plain strings")
                 continue
             key = str(key_node.value)
+            bad = unsafe_character(key)
+            if bad is not None:
+                self.error(key_node, path, "key: " + _unsafe_message(bad))
+                continue
             child = (*path, key)
             if key in out:
                 first = self.positions.get(child, (0, 0))
@@ -244,10 +277,17 @@ def load_text(text: str, file: str) -> Document:
     return Document(file, data, builder.positions)
 
 
+STDIN = "<stdin>"
+
+
 def read_file(path: str) -> Document:
-    """Read and parse a YAML file, with clear errors for the file itself."""
+    """Read and parse a YAML file (``-``: standard input), with clear errors for the file."""
     import os
 
+    if path == "-":
+        import sys
+
+        return load_text(sys.stdin.read(MAX_FILE_BYTES + 1), STDIN)
     if os.path.isdir(path):
         raise InputError([Diagnostic(path, None, None, "", "is a directory, not a profile")])
     try:

@@ -1,13 +1,39 @@
-"""Renderers: the only place rich is imported, and only when a table is drawn."""
+"""Renderers: the only place rich is imported, and only when a table is drawn.
+
+Every format renders ``(reports, errors, run)`` to text: the reports of the profiles that
+could be evaluated, the diagnostics of those that could not, and the gate's settings.
+"""
 
 from __future__ import annotations
 
 import enum
 
+from aiceiling.errors import printable
+
 
 class Format(str, enum.Enum):
     table = "table"
     json = "json"
+    markdown = "markdown"
+    sarif = "sarif"
+    junit = "junit"
+    github = "github"
+
+
+def relative(file: str) -> str:
+    """A profile's path relative to the working directory (the repository root in CI) when
+    it is under it, as code scanning and workflow annotations expect; else as given."""
+    import os
+
+    path = os.path.abspath(file)
+    inside = os.path.relpath(path, os.getcwd())
+    return file if inside.startswith(os.pardir) else inside
+
+
+def line(text: str) -> str:
+    """Text from a profile or a catalog made safe for one line of a terminal or CI log:
+    control characters escaped, line breaks and tabs as spaces."""
+    return printable(text, newlines=False)
 
 
 def number(value: float) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aiceiling import __version__
+from aiceiling import __version__, gate
 from aiceiling.api import Report
 from aiceiling.checks import Result
 from aiceiling.errors import Diagnostic
@@ -29,10 +29,13 @@ def check_dict(result: Result) -> dict[str, Any]:
     }
     if result.waiver:
         out["waiver"] = {"reason": result.waiver, "status": result.waived_status}
+    if result.baseline:
+        out["baseline"] = result.baseline
     return out
 
 
-def report_dict(report: Report) -> dict[str, Any]:
+def report_dict(report: Report, run: gate.Run | None = None) -> dict[str, Any]:
+    run = run or gate.Run()
     est = report.estimates
     return {
         "file": report.file,
@@ -53,6 +56,8 @@ def report_dict(report: Report) -> dict[str, Any]:
                           (report.plan.augmentations if report.plan else ())],
         **({"augmentation_blocked_by": report.plan.blocked_by}
            if report.plan and report.plan.blocked_by else {}),
+        "waivers": [w._asdict() for w in gate.waivers(report, run)],
+        "failing": [r.id for r in gate.failing(report, run)],
     }
 
 
@@ -73,13 +78,26 @@ def augmentation_dict(aug: Any) -> dict[str, Any]:
             "tradeoffs": list(aug.tradeoffs), "complexity": aug.complexity}
 
 
-def render(reports: list[Report], errors: list[Diagnostic] | None = None) -> str:
+def gate_dict(reports: list[Report], errors: list[Diagnostic], run: gate.Run) -> dict[str, Any]:
+    """The gate's settings and its outcome: what the exit code was decided on."""
+    failed = any(gate.failing(r, run) for r in reports)
+    return {"fail_on": run.fail_on, "warn_at": sig(run.warn_at * 100),
+            "baseline": run.baseline, "config": run.config, "checks": list(run.checks),
+            "skip_checks": list(run.skip_checks), "waivers": run.waivers,
+            "exit_code": 2 if errors else 1 if failed else 0}
+
+
+def render(reports: list[Report], errors: list[Diagnostic] | None = None,
+           run: gate.Run | None = None) -> str:
+    """The report as JSON; a run that could not evaluate a profile lists it under errors."""
+    run = run or gate.Run()
+    errors = errors or []
     document: dict[str, Any] = {
         "schema_version": REPORT_SCHEMA_VERSION,
         "tool": {"name": "aiceiling", "version": __version__},
-        "profiles": [report_dict(r) for r in reports],
+        "gate": gate_dict(reports, errors, run),
+        "profiles": [report_dict(r, run) for r in reports],
+        "errors": [{"file": d.file, "line": d.line, "column": d.column,
+                    "field": d.field, "message": d.message} for d in errors],
     }
-    if errors:
-        document["errors"] = [{"file": d.file, "line": d.line, "column": d.column,
-                               "field": d.field, "message": d.message} for d in errors]
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from aiceiling.api import Report
 from aiceiling.checks import Result
+from aiceiling.render import line as one_line
 from aiceiling.render import number
 
 WIDTH = 100
@@ -63,9 +64,12 @@ def _cells(result: Result) -> tuple[str, str, str, str, str]:
     message = result.message
     if result.waiver:
         message = f"waived ({result.waived_status}): {result.waiver}"
+    if result.baseline and (result.status not in ("pass", "skip") or
+                            result.baseline == "resolved"):
+        message = f"[{result.baseline}] {message}"
     if result.line:
         message += f"  :{result.line}"
-    return f"  {result.name}", status, value_limit(result), used, message
+    return f"  {result.name}", status, value_limit(result), used, one_line(message)
 
 
 def _grid(report: Report, verbose: bool, width: int) -> tuple[list[Text], list[Result]]:
@@ -97,7 +101,7 @@ def _grid(report: Report, verbose: bool, width: int) -> tuple[list[Text], list[R
 
 def table(report: Report, verbose: bool = False, width: int = WIDTH) -> list[Text]:
     """The lines of one profile's report."""
-    title = f"{report.name}  {report.file}"
+    title = one_line(f"{report.name}  {report.file}")  # a file name may hold control characters
     verdict = report.verdict.upper()
     header = Text(title, style="bold")
     header.append(" " * max(2, width - len(title) - len(verdict)))
@@ -159,12 +163,13 @@ def _verdict_line(report: Report) -> str:
 
 
 def render(reports: list[Report], *, color: bool, width: int | None = None,
-           verbose: bool = False) -> str:
+           verbose: bool = False, footer: tuple[str, ...] = ()) -> str:
+    """The tables of ``reports``; ``footer`` lines (the run's settings) close the output."""
     width = min(width or WIDTH, WIDTH)
     if not color:
         blocks = ["\n".join(line.plain.rstrip() for line in table(r, verbose, width))
                   for r in reports]
-        return "\n\n".join(blocks) + "\n"
+        return "\n\n".join(blocks) + "\n" + "".join(f"{line}\n" for line in footer)
     console = Console(width=width, record=True, color_system="standard", force_terminal=True,
                       file=io.StringIO(), highlight=False, emoji=False, soft_wrap=True)
     for index, report in enumerate(reports):
@@ -172,4 +177,6 @@ def render(reports: list[Report], *, color: bool, width: int | None = None,
             console.print()
         for line in table(report, verbose, width):
             console.print(line)
+    for text in footer:
+        console.print(Text(text, style="dim"))
     return console.export_text(styles=True)
