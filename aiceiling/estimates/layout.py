@@ -187,6 +187,19 @@ def choose_layout(ctx: Ctx, weights: float, kv_seq: float, reserve: float,
         return choice(candidates[0], None)
 
     scale_up = _fabric(hw, rates.link_bandwidth)
+    eff_compute, eff_attention, overhead = rates.eff_compute, rates.eff_attention, \
+        calibration.LAYER_OVERHEAD_S
+    efficiency = p.workload.efficiency
+    if shape_of.mla and shape_of.experts > 1 and not (efficiency and efficiency.compute):
+        # Fine-grained experts with latent attention run far below dense matmul rates.
+        eff_compute = eff_attention = calibration.EFF_COMPUTE_MLA_MOE
+        overhead += calibration.MLA_MOE_LAYER_OVERHEAD_S
+        ctx.out.assumptions = [a for a in ctx.out.assumptions
+                               if a.field != "workload.efficiency.compute"]
+        ctx.out.assume("workload.efficiency.compute", f"{eff_compute:g}",
+                       "calibrated for MLA + fine-grained MoE kernels (vLLM, expert "
+                       "parallel): ML.ENERGY DeepSeek-V3.1 on 8x B200, "
+                       f"+{calibration.MLA_MOE_LAYER_OVERHEAD_S * 1e6:g} µs per layer")
 
     def replica_of(layout: lay.Layout) -> serving.Replica:
         inside = domain is None or layout.group <= domain
@@ -194,11 +207,11 @@ def choose_layout(ctx: Ctx, weights: float, kv_seq: float, reserve: float,
             collectives.SCALE_OUT
         return serving.Replica(
             peak_flops=rates.peak_flops, bandwidth=rates.bandwidth,
-            eff_compute=rates.eff_compute, eff_bandwidth=rates.eff_bandwidth, tp=layout.tp,
+            eff_compute=eff_compute, eff_bandwidth=rates.eff_bandwidth, tp=layout.tp,
             pp=layout.pp, link_bandwidth=fabric.bandwidth,
             allreduce_latency=fabric.base_latency, hop_latency=fabric.hop_latency,
-            attention_flops=rates.attention_flops, eff_attention=rates.eff_attention,
-            layer_overhead=calibration.LAYER_OVERHEAD_S, ep=layout.ep,
+            attention_flops=rates.attention_flops, eff_attention=eff_attention,
+            layer_overhead=overhead, ep=layout.ep,
             attention_dp=layout.attention_dp,
             kv_replication=lay.kv_replication(layout, shape_of.kv_heads),
             stage_link=scale_up if inside else collectives.SCALE_OUT)
