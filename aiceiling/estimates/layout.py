@@ -148,20 +148,20 @@ def choose_layout(ctx: Ctx, weights: float, kv_seq: float, reserve: float,
 
     tps = [g_tp] if g_tp else [t for t in range(1, limit + 1)
                                if (linked or t == 1) and shape_of.heads % t == 0]
-    candidates: list[lay.Layout] = []
-    for tp in tps:
+
+    def layouts_for(tp: int, pps: list[int]) -> list[lay.Layout]:
+        """The valid layouts at ``tp`` over ``pps`` stages that fit one sequence."""
         # A dimension the profile leaves out while fixing another takes the engines'
         # default (no expert parallelism, no attention DP, one stage).
         eps = [g_ep] if g_ep else [1] if given else \
             ([1, tp] if shape_of.experts > 1 and tp > 1 else [1])
         adps = [g_adp] if g_adp is not None else [False] if given else \
             ([False, True] if shape_of.mla and tp > 1 else [False])
+        out: list[lay.Layout] = []
         for ep in dict.fromkeys(eps):
             for adp in adps:
                 if adp and ep != tp:
                     continue
-                pps = [g_pp or 1] if g_tp or g_pp else \
-                    [pp for pp in range(1, limit // tp + 1) if linked or pp == 1]
                 layouts = [lay.Layout(tp, pp, ep, n // (tp * pp), bool(adp)) for pp in pps
                            if tp * pp <= n]
                 layouts = [lo for lo in layouts if given or valid(lo)]
@@ -169,7 +169,21 @@ def choose_layout(ctx: Ctx, weights: float, kv_seq: float, reserve: float,
                 if fitting and not (g_tp or g_pp):
                     first = fitting[0].pp
                     fitting = [lo for lo in fitting if lo.pp <= first * _PP_SPAN]
-                candidates.extend(fitting or ([] if not given else layouts))
+                out.extend(fitting or ([] if not given else layouts))
+        return out
+
+    if g_tp or g_pp:
+        candidates = [lo for tp in tps for lo in layouts_for(tp, [g_pp or 1])]
+    else:
+        # Tensor parallelism inside the scale-up domain; pipeline stages only when the
+        # widest valid tensor-parallel group cannot hold the model, as engines advise
+        # ("tensor parallel size the GPUs in each node, pipeline parallel size the number
+        # of nodes", vLLM docs, Distributed Inference and Serving).
+        candidates = [lo for tp in tps for lo in layouts_for(tp, [1])]
+        widest = [t for t in tps if valid(lay.Layout(t))]
+        if not candidates and widest and linked:
+            tp = max(widest)
+            candidates = layouts_for(tp, list(range(2, limit // tp + 1)))
     if not candidates:  # nothing fits: the layout with the most memory, to show how far off
         tp = max(tps) if tps else 1
         deepest = max(1, limit // tp) if linked else 1
