@@ -701,3 +701,29 @@ def test_config_catalogs_are_relative_to_the_file(tmp_path: Path,
     assert flag["gate"]["config"] is None
     assert next(c for c in flag["profiles"][0]["checks"]
                 if c["id"] == "compute.availability")["status"] == "fail"
+
+
+def _undescribed(value: object, schema: dict[str, object], path: str) -> list[str]:
+    """Keys of ``value`` that ``schema`` does not name, recursively."""
+    found: list[str] = []
+    if isinstance(value, dict) and isinstance(schema.get("properties"), dict):
+        properties: dict[str, dict[str, object]] = schema["properties"]  # type: ignore[assignment]
+        for key, item in value.items():
+            if key not in properties:
+                found.append(f"{path}.{key}")
+            else:
+                found += _undescribed(item, properties[key], f"{path}.{key}")
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for item in value:
+            found += _undescribed(item, schema["items"], f"{path}[]")  # type: ignore[arg-type]
+    return found
+
+
+def test_every_field_of_the_report_is_described_in_its_schema(
+        bundled: dict[str, Path]) -> None:
+    """The schema accepts fields it does not name (additions within a schema version), so
+    this catches a field added to the report but not to aiceiling/render/report_schema.py."""
+    from aiceiling.render.report_schema import SCHEMA
+
+    document = validate(bundled["json"].read_text())
+    assert sorted(set(_undescribed(document, SCHEMA, "$"))) == []
