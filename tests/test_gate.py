@@ -435,6 +435,11 @@ def test_folder_means_every_yaml_under_it_sorted(tmp_path: Path) -> None:
     document = validate(cli("check", str(tmp_path), "-f", "json").stdout)
     assert [p["file"] for p in document["profiles"]] == [str(tmp_path / "a.yaml"),
                                                           str(tmp_path / "b" / "one.yaml")]
+    # Named again, or inside a folder named too: evaluated once.
+    again = validate(cli("check", str(tmp_path / "b" / "one.yaml"), str(tmp_path),
+                         "-f", "json").stdout)
+    assert [p["file"] for p in again["profiles"]] == [str(tmp_path / "b" / "one.yaml"),
+                                                       str(tmp_path / "a.yaml")]
 
 
 def test_profile_from_stdin() -> None:
