@@ -732,3 +732,17 @@ def test_every_field_of_the_report_is_described_in_its_schema(
 
     document = validate(bundled["json"].read_text())
     assert sorted(set(_undescribed(document, SCHEMA, "$"))) == []
+
+
+def test_markdown_fits_a_pull_request_comment(tmp_path: Path) -> None:
+    from aiceiling.render.markdown import COMMENT_LIMIT
+
+    for index in range(30):
+        (tmp_path / f"p{index:02}.yaml").write_text(BASE, encoding="utf-8")
+    markdown = cli("check", str(tmp_path), "-f", "markdown").stdout
+    assert len(markdown) <= COMMENT_LIMIT
+    assert "<details>" not in markdown
+    assert "The tables of every check are left out" in markdown
+    assert markdown.count("**fails the gate**") == 30
+    small = cli("check", str(tmp_path / "p00.yaml"), "-f", "markdown").stdout
+    assert "<details>" in small and "left out" not in small
