@@ -746,3 +746,12 @@ def test_markdown_fits_a_pull_request_comment(tmp_path: Path) -> None:
     assert markdown.count("**fails the gate**") == 30
     small = cli("check", str(tmp_path / "p00.yaml"), "-f", "markdown").stdout
     assert "<details>" in small and "left out" not in small
+
+
+def test_vendored_sarif_schema_is_the_shared_one() -> None:
+    from report_schema import SARIF_SCHEMA
+
+    shared = Path(__file__).resolve().parents[2] / "shared" / "schemas" / SARIF_SCHEMA.name
+    if not shared.is_file():
+        pytest.skip("no shared/ folder beside the repository")
+    assert SARIF_SCHEMA.read_bytes() == shared.read_bytes()
