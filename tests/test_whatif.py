@@ -150,6 +150,9 @@ def test_sweep_pool_equals_one_process() -> None:
 
 
 def test_sweep_on_dask_equals_local() -> None:
+    """On a local Dask cluster (two worker processes). CI installs .[test,dev], without the
+    dask extra, so it skips there; `pip install -e '.[dask]'` runs it (it starts a cluster:
+    a few seconds)."""
     pytest.importorskip("dask")
     pytest.importorskip("distributed")
     vary = {"deployment.accelerators": "1,2,4", "workload.traffic.requests_per_s": "1..4"}
@@ -380,6 +383,15 @@ def test_help_has_example_and_readable_metavars(command: str, metavar: str) -> N
     assert "<list" not in options and "<str>" not in options
 
 
+@pytest.mark.parametrize(("default", "nudged_to"), [
+    ("0.6", "0.54"), ("59", "58"), ("1", "2"), ("381.0 g/kWh", "342.9 g/kWh"),
+    ("bf16", "fp8"), ("fp8", "bf16"), ("the weights' precision", None)])
+def test_defaults_are_nudged_to_a_nearby_value(default: str, nudged_to: str | None) -> None:
+    from aiceiling.whatif.sensitivity import nudged
+
+    assert nudged(default) == nudged_to
+
+
 # -- explain -------------------------------------------------------------------------------------
 def test_explain_cites_each_reference_once_and_only_the_defaults_used() -> None:
     result = run("explain", str(PROFILE), "compute.tpot")
@@ -399,3 +411,31 @@ def test_explain_cites_each_reference_once_and_only_the_defaults_used() -> None:
     assert "default: site.wue" not in defaults
     full = run("explain", str(PROFILE)).stdout
     assert "default: energy.carbon_intensity" in full  # the annual CO2 figure uses it
+
+
+def test_sweep_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
+    pty = pytest.importorskip("pty")
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "aiceiling", "sweep", str(PROFILE),
+             "--vary", "deployment.accelerators=1..3", "-o", str(tmp_path / "g.csv")],
+            stdout=subprocess.PIPE, stderr=follower, env=ENV, timeout=120)
+        os.close(follower)
+        follower = -1
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        if follower != -1:
+            os.close(follower)
+        os.close(leader)
+    assert result.returncode == 0
+    assert b"3/3" in drawn and b"[###" in drawn
+    assert result.stdout == b""
