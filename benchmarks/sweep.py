@@ -40,6 +40,10 @@ GRIDS = {
     "profiles/manufacturing-vision-qc.yaml": (
         "deployment.accelerators=1..12", "workload.traffic.requests_per_s=10..100:10",
         "deployment.distance=100..1000:100"),
+    # Limits only the checks read: one estimation serves many scenarios.
+    "profiles/hyperscale-ai-facility.yaml": (
+        "site.power_budget=10 MW..120 MW:10 MW", "site.grid_headroom=10 MW..100 MW:10 MW",
+        "energy.carbon_budget=50000..500000:50000"),
 }
 CEILINGS = [
     ("tests/data/radiology-l40s.yaml", "workload.traffic.requests_per_s", "up"),

@@ -112,6 +112,32 @@ def test_fast_scenarios_equal_ordinary_loading() -> None:
     assert invalid == 2 * 2 * 2  # tensor_parallel 8 does not divide 4 accelerators
 
 
+@pytest.mark.parametrize(("profile", "specs"), [
+    ("tests/data/radiology-l40s.yaml", ("deployment.accelerators=1..4",
+                                        'site.power_budget="1 kW".."3 kW":"1 kW"',
+                                        "workload.latency.tpot=30 ms..90 ms:30 ms")),
+    ("profiles/hyperscale-ai-facility.yaml", ("site.power_budget=20 MW..100 MW:40 MW",
+                                              "site.rack_power_limit=40 kW..140 kW:50 kW",
+                                              "site.pue=1.1,1.4")),
+    ("profiles/erp-copilot.yaml", ("deployment.accelerators=8,16",
+                                   "deployment.tensor_parallel=4,8",
+                                   "energy.carbon_budget=1 t/year,100 t/year")),
+])
+def test_reused_estimates_equal_fresh_ones(profile: str, specs: tuple[str, ...]) -> None:
+    """Scenarios that differ only in fields the estimates never read share one build; the
+    rows must be exactly those of building every scenario afresh."""
+    from aiceiling.whatif.sweep import evaluate_rows
+
+    loaded = api.load_profile(ROOT / profile)
+    axes = tuple(parse_axis(spec) for spec in specs)
+    reused = Scenarios(loaded, axes, on=TODAY)
+    fresh = Scenarios(loaded, axes, on=TODAY, reuse=False)
+    assert reused.reuse
+    assert evaluate_rows(reused, 0, size(axes)) == evaluate_rows(fresh, 0, size(axes))
+    builds = sum(len(table) for table in reused._estimates.values())
+    assert builds < size(axes)  # something was reused
+
+
 def test_every_invalid_value_reported_at_once() -> None:
     loaded = api.load_profile(PROFILE)
     axes = (parse_axis("deployment.accelerators=2,0,-1"),
