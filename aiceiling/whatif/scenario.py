@@ -31,7 +31,10 @@ from aiceiling.profile.yamlsource import Document, Path, load_text
 from aiceiling.resolve import resolve
 from aiceiling.whatif.grid import Axis
 
-_CACHE_LIMIT = 50_000
+# Bounds on what a sweep keeps, whatever the grid's size: validated sections (small) and
+# reusable estimates (tens of kB each). A full cache is emptied: correct, just slower.
+_CACHE_LIMIT = 10_000
+_ESTIMATES_LIMIT = 1_000
 # The fields aiceiling.resolve reads: a grid that changes none of them reuses the base
 # profile's resolved model, hardware and place.
 _RESOLVE_READS = (("workload", "model"), ("deployment", "hardware"), ("deployment", "region"),
@@ -299,10 +302,14 @@ class Scenarios:
             else:
                 estimates, reads = _build_noting(loaded)
                 read = tuple(sorted(reads))
-                table = self._estimates.setdefault(read, {})
-                if len(table) >= _CACHE_LIMIT:
-                    table.clear()
-                table[tuple(indexes[a] for a in read)] = estimates
+                if any(len(axis.values) > 1 for a, axis in enumerate(self.axes)
+                       if a not in reads):
+                    # Reusable by the scenarios differing only in an axis not read; when
+                    # every varying axis was read, no other scenario can reuse it: not kept.
+                    table = self._estimates.setdefault(read, {})
+                    if len(table) >= _ESTIMATES_LIMIT:
+                        table.clear()
+                    table[tuple(indexes[a] for a in read)] = estimates
         # Rows carry no file positions: skip locating each check's field in the YAML.
         return evaluate(loaded, on=self.on, use_waivers=self.use_waivers, locate=False,
                         estimates=estimates)
