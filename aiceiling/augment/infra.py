@@ -316,7 +316,7 @@ def denser_systems(s: Situation) -> Iterator[Candidate]:
             (price_text(s.catalog, key, count),
              f"lead time {lead.text} ({lead.as_of})" if isinstance(lead, Figure) else
              "lead time not catalogued",
-             "liquid cooling loops and rack power to match" if len(edits) > 3 else
+             "liquid cooling loops and rack power to match" if "site.cooling" in edits else
              "rack power to match"), 3)
 
 
