@@ -54,9 +54,10 @@ def explain(
         print(f"aiceiling explain: --today must be a date YYYY-MM-DD, not {today!r}",
               file=sys.stderr)
         raise typer.Exit(EXIT_INVALID) from None
+    shared = Catalog(tuple(catalog or ()))
     try:
-        report = api.check_file(profile, list(set_ or []), Catalog(tuple(catalog or ())),
-                                on=on)
+        report = api.check_file(profile, list(set_ or []), shared, on=on)
+        loaded = api.load_profile(profile, list(set_ or []), shared)
     except InputError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic, file=sys.stderr)
@@ -69,19 +70,63 @@ def explain(
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         print(f"aiceiling explain: no check {check_id!r}{hint}", file=sys.stderr)
         raise typer.Exit(EXIT_INVALID)
-    sys.stdout.write(render(report, check_id))
+    from aiceiling.whatif.sensitivity import defaults_used
+
+    keys, checks = shown_figures(report, check_id)
+    used = defaults_used(loaded, report, keys, checks, on=on)
+    sys.stdout.write(render(report, check_id, used))
 
 
-def render(report: "object", check_id: str | None) -> str:
+def shown_figures(report: "object", check_id: str | None) -> tuple[list[str], list[str]]:
+    """The estimates and checks ``explain`` shows for ``check_id`` (all when None)."""
+    from aiceiling.api import Report
+
+    assert isinstance(report, Report)
+    est = report.estimates
+    keys = [k for k in est.values] if check_id is None else \
+        [k for k in USES.get(check_id, ()) if k in est.values]
+    return keys, [r.id for r in report.results if check_id in (None, r.id)]
+
+
+class _References:
+    """Each source numbered once; a figure lists the numbers of the sources it used."""
+
+    def __init__(self) -> None:
+        self.sources: dict[str, list[str]] = {}   # source → its distinct details
+
+    def cite(self, references: "tuple[str, ...] | list[str]") -> str:
+        numbers = []
+        for ref in references:
+            source, sep, detail = ref.partition("; as of ")
+            details = self.sources.setdefault(source, [])
+            if sep and f"as of {detail}" not in details:
+                details.append(f"as of {detail}")
+            number = list(self.sources).index(source) + 1
+            if number not in numbers:
+                numbers.append(number)
+        return " ".join(f"[{n}]" for n in numbers)
+
+    def lines(self) -> list[str]:
+        out = []
+        for number, (source, details) in enumerate(self.sources.items(), 1):
+            out.append(f"  [{number}] {source}")
+            out.extend(f"      {detail}" for detail in details)
+        return out
+
+
+def render(report: "object", check_id: str | None,
+           used: "dict[str, list[str]] | None" = None) -> str:
+    """The derivation text: checks, figures, plan, unknowns, the defaults the shown figures
+    used (all when ``used`` is None) and each reference once, numbered."""
     from aiceiling.api import Report
     from aiceiling.render import number
 
     assert isinstance(report, Report)
     est = report.estimates
+    refs = _References()
     lines = [f"{report.name}  {report.file}  {report.verdict.upper()}", ""]
     checks = [r for r in report.results if check_id in (None, r.id)]
-    keys = [k for k in est.values] if check_id is None else \
-        [k for k in USES.get(check_id, ()) if k in est.values]
+    keys, _ = shown_figures(report, check_id)
     for result in checks:
         def shown(value: object) -> str:
             return number(value) if isinstance(value, float) else str(value)
@@ -90,14 +135,20 @@ def render(report: "object", check_id: str | None) -> str:
             if result.value is not None else ""
         lines.append(f"{result.id}: {result.status}{figures}")
         lines.append(f"    {result.message}")
-        lines.extend(f"    ref: {ref}" for ref in result.references)
+        if result.references:
+            lines.append(f"    refs: {refs.cite(result.references)}")
     lines.append("")
     for key in keys:
         e = est.values[key]
         lines.append(f"{key} = {number(e.value)} {e.unit}")
         lines.append(f"    formula: {e.formula}")
         lines.extend(f"    {name}: {value}" for name, value in e.inputs)
-        lines.extend(f"    ref: {ref}" for ref in dict.fromkeys(e.references))
+        if used is not None:
+            defaults = [field for field, figures in used.items() if key in figures]
+            if defaults:
+                lines.append(f"    defaults: {', '.join(defaults)}")
+        if e.references:
+            lines.append(f"    refs: {refs.cite(e.references)}")
     plan = report.plan
     if check_id is None and plan is not None:
         lines.append("")
@@ -118,7 +169,12 @@ def render(report: "object", check_id: str | None) -> str:
     if check_id is None and est.unknown:
         lines.append("")
         lines.extend(f"unknown: {k}: {why}" for k, why in sorted(est.unknown.items()))
-    if est.assumptions:
+    assumed = [a for a in est.assumptions if used is None or used.get(a.field)]
+    if assumed:
         lines.append("")
-        lines.extend(f"default: {a.field} = {a.value}  ({a.source})" for a in est.assumptions)
+        lines.extend(f"default: {a.field} = {a.value}  ({a.source})" for a in assumed)
+    if refs.sources:
+        lines.append("")
+        lines.append("references:")
+        lines.extend(refs.lines())
     return "\n".join(lines) + "\n"

@@ -7,14 +7,11 @@ import math
 
 from aiceiling.estimates import network
 from aiceiling.estimates.base import MS, Ctx, compute_precision, fmt, kv_precision, ref
+from aiceiling.estimates.layout import Rates, ServingShape, choose_layout
 from aiceiling.estimates.memory import memory_estimates
-from aiceiling.physics import calibration, memory, power, serving
+from aiceiling.physics import memory, power, serving
 
 GB = 1e9
-# Largest model replica considered when the profile does not fix it: 8 nodes of 8 (GB200
-# NVL72 racks hold 72), beyond which one model copy spanning more devices is not a serving
-# layout anyone runs.
-_MAX_GROUP = 72
 
 
 def estimate(ctx: Ctx) -> None:
@@ -65,33 +62,15 @@ def estimate(ctx: Ctx) -> None:
     n = p.deployment.accelerators
     reserve = ctx.reserve()
     device_mem = float(hw.memory.value)
-    node = hw.node_size or n
-
-    def fits_one_sequence(group: int) -> bool:
-        return memory.usable_memory(device_mem, group, reserve) >= weights + kv_seq
-
-    given = p.deployment.tensor_parallel
-    linked = hw.interconnect is not None or hw.host_link is not None
-    # Without a sourced link between accelerators (separate edge modules), each one
-    # serves its own replica: tensor parallelism over an unknown link is not assumed.
-    divisors = [g for g in range(1, min(n, _MAX_GROUP) + 1) if n % g == 0]
-    candidates = [given] if given else \
-        [g for g in divisors if fits_one_sequence(g) and (linked or g == 1)] or \
-        [divisors[-1] if linked else 1]  # nothing fits: the largest, to show how far off
-
-    def max_batch_of(group: int) -> int:
-        free = memory.usable_memory(device_mem, group, reserve) - weights
-        return memory.max_sequences(free, kv_seq)
-
     peak = ctx.peak(precision)
     if hw.bandwidth is None or peak is None:
         if hw.bandwidth is None:
             ctx.out.unknown["bandwidth"] = f"{hw.name} has no sourced memory bandwidth"
-        group = candidates[0]
-        ctx.out.facts.update(group=group, replicas=n // group,
-                              max_batch=max_batch_of(group), concurrency=1,
+        chosen = choose_layout(ctx, weights, kv_seq, reserve)
+        ctx.out.facts.update(group=chosen.group, replicas=chosen.replicas,
+                              max_batch=chosen.max_batch, concurrency=1,
                               weights_per_replica=weights, reserve=reserve)
-        memory_estimates(ctx, weights, kv_seq, 1, n // group, n, device_mem, reserve)
+        memory_estimates(ctx, weights, kv_seq, 1, chosen.replicas, n, device_mem, reserve)
         return
     compute_prec, peak_fig = peak
     bandwidth = float(hw.bandwidth.value)
@@ -114,15 +93,6 @@ def estimate(ctx: Ctx) -> None:
         expert_weight_bytes=expert_bytes, experts=model.experts,
         experts_active=model.experts_active, kv_bytes_per_token=kv_token,
         window_fraction=model.window_fraction, window=window)
-
-    def replica_of(group: int) -> serving.Replica:
-        tp = min(group, node)
-        return serving.Replica(
-            peak_flops=float(peak_fig.value), bandwidth=bandwidth,
-            eff_compute=eff_c, eff_bandwidth=eff_b, tp=tp, pp=max(1, group // tp),
-            link_bandwidth=link_bw, allreduce_latency=calibration.ALLREDUCE_LATENCY_S,
-            attention_flops=float(hw.peak[attention_prec].value) if attention_prec
-            else 0.0, eff_attention=eff_att, layer_overhead=calibration.LAYER_OVERHEAD_S)
 
     traffic = w.traffic
     peak_rps = traffic.requests_per_s * traffic.peak_factor if traffic else None
@@ -150,40 +120,22 @@ def estimate(ctx: Ctx) -> None:
             concurrency = nxt
         return concurrency
 
-    # Replica size: as given, else the group (dividing the count) with the most serving
-    # capacity within the per-token budget — what an operator tunes for, and the same
-    # whatever the traffic, so more traffic never changes the layout under it.
     budget = w.latency.tpot if w.latency and w.latency.tpot else None
-
-    def capacity_of(group: int) -> float:
-        limit = max_batch_of(group)
-        if limit < 1:
-            return 0.0
-        replica = replica_of(group)
-
-        def fits(b: int) -> bool:
-            return budget is None or serving.serving_point(
-                replica, transformer, b, prompt, output).tpot_s <= budget
-
-        best = serving.largest_batch(limit, fits)
-        return (n // group) * serving.serving_point(
-            replica, transformer, best, prompt, output).requests_per_s if best else 0.0
-
-    group = candidates[0] if len(candidates) == 1 else \
-        max(candidates, key=lambda g: (capacity_of(g), -g))
-    replicas = n // group
-    replica = replica_of(group)
-    max_batch = max_batch_of(group)
+    chosen = choose_layout(
+        ctx, weights, kv_seq, reserve,
+        Rates(peak_flops=float(peak_fig.value), bandwidth=bandwidth, eff_compute=eff_c,
+              eff_bandwidth=eff_b, attention_flops=float(hw.peak[attention_prec].value)
+              if attention_prec else 0.0, eff_attention=eff_att, link_bandwidth=link_bw),
+        ServingShape(transformer, prompt, output, budget))
+    group, replicas, max_batch, replica = (chosen.group, chosen.replicas, chosen.max_batch,
+                                           chosen.replica)
+    assert replica is not None
     concurrency = concurrency_of(replica, replicas, max_batch)
-    if not given and group > 1:
-        ctx.out.assume("deployment.tensor_parallel", str(group),
-                        "the group of accelerators per replica with the most capacity "
-                        "within the per-token budget")
     if traffic and not traffic.concurrency and peak_rps:
         ctx.out.assume("workload.traffic.concurrency", str(concurrency),
                         "Little's law: peak requests/s × time in system")
     tp, pp = replica.tp, replica.pp
-    free_kv = memory.usable_memory(device_mem, group, reserve) - weights
+    free_kv = chosen.usable - weights
     ctx.out.facts.update(tensor_parallel=tp, pipeline_parallel=pp, replicas=replicas,
                           group=group, max_batch=max_batch,
                           max_context=memory.max_context(free_kv, kv_token,

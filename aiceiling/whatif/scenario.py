@@ -1,0 +1,249 @@
+"""Scenarios: one loaded profile with some fields changed, built fast enough to evaluate
+thousands.
+
+Every value of every axis is first validated once the ordinary way (applied as a ``--set`` to
+the profile document and the whole profile validated: the same messages, all at once). A
+scenario then changes only numbers the grid already validated: the profile section that
+holds the changed fields is validated alone from its YAML data (a few microseconds, cached
+per combination of that section's values) and put into a copy of the validated profile
+(``model_copy``), without re-reading YAML or re-validating the other sections.
+
+This is exact because every rule that relates two fields lives inside one section's model
+(``deployment.tensor_parallel`` must divide ``deployment.accelerators``): axes in one section
+are validated together. Where a path cannot be handled so (into a list or a mapping of
+figures), every scenario takes the ordinary path.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+from pydantic import ValidationError
+
+from aiceiling.errors import InputError
+from aiceiling.evaluation import Report, evaluate
+from aiceiling.profile.load import LoadedProfile, _unwrap, apply_overrides, load_document
+from aiceiling.profile.model import Profile
+from aiceiling.profile.yamlsource import Document, Path, load_text
+from aiceiling.resolve import resolve
+from aiceiling.whatif.grid import Axis
+
+_CACHE_LIMIT = 50_000
+# The fields aiceiling.resolve reads: a grid that changes none of them reuses the base
+# profile's resolved model, hardware and place.
+_RESOLVE_READS = (("workload", "model"), ("deployment", "hardware"), ("deployment", "region"),
+                  ("deployment", "country"))
+_COMBINATIONS_TRIED = 1_000   # per invalid value, with the other axes of its section
+
+# The estimates a what-if shows for each scenario (SPEC §5 keys); absent when not applicable.
+KEY_ESTIMATES = (
+    "memory_required_gb", "memory_available_gb", "max_requests_per_s", "ttft_ms", "tpot_ms",
+    "latency_e2e_ms", "it_power_kw", "facility_power_kw", "rack_kw", "racks_needed",
+    "annual_energy_mwh", "annual_co2_t", "monthly_cost", "training_days", "device_runtime_h",
+)
+
+
+class _Slow(Exception):
+    """A path the fast builder cannot take; the ordinary path can."""
+
+
+def _model_at(parts: Path) -> Any:
+    """The pydantic model class of the section at ``parts``, or None if not one model."""
+    classes: list[Any] = [Profile]
+    for part in parts:
+        if isinstance(part, int):
+            continue  # a list element: _unwrap already gave the element's model
+        found: list[Any] = []
+        for cls in classes:
+            info = cls.model_fields.get(part)
+            if info is not None:
+                found.extend(_unwrap(info.annotation))
+        classes = found
+    return classes[0] if len(classes) == 1 else None
+
+
+def _raw_at(data: Any, parts: Path) -> dict[str, Any]:
+    """A copy of the raw YAML mapping at ``parts`` ({} for a section not written)."""
+    node = data
+    for part in parts:
+        if isinstance(node, dict) and isinstance(part, str):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+        if node is None:
+            return {}
+    if not isinstance(node, dict):
+        raise _Slow
+    return copy.deepcopy(node)
+
+
+def _replace_at(obj: Any, parts: Path, new: Any) -> Any:
+    """A copy of ``obj`` with the node at ``parts`` replaced by ``new``."""
+    if not parts:
+        return new
+    head, rest = parts[0], parts[1:]
+    if isinstance(head, int):
+        items = list(obj)
+        items[head] = _replace_at(items[head], rest, new)
+        return items
+    child = getattr(obj, head)
+    if rest and child is None:
+        raise _Slow
+    return obj.model_copy(update={head: _replace_at(child, rest, new)})
+
+
+class Scenarios:
+    """The scenarios of a grid over one loaded profile; ``report(indexes)`` evaluates one.
+
+    ``indexes`` picks one value per axis. Raises InputError at construction when a value of
+    an axis is invalid for the profile (every such problem at once).
+    """
+
+    def __init__(self, loaded: LoadedProfile, axes: tuple[Axis, ...], *,
+                 on: dt.date, use_waivers: bool = True, origin: str = "--vary",
+                 validate: bool = True) -> None:
+        self.loaded, self.axes, self.on, self.use_waivers = loaded, axes, on, use_waivers
+        self.origin = origin
+        self.parts = [axis.parts for axis in axes]
+        seen: set[Path] = set()
+        for axis, parts in zip(axes, self.parts, strict=True):
+            if parts in seen:
+                raise InputError([_diag(f"{origin} {axis.path}=…", axis.path,
+                                        "varied twice; give each path once")])
+            seen.add(parts)
+        if validate:
+            self._validate_values()
+        self.values: list[list[Any]] = [[_parse(text, f"{origin} {axis.path}={text}")
+                                         for text in axis.values] for axis in axes]
+        groups: dict[Path, list[int]] = {}
+        for i, parts in enumerate(self.parts):
+            groups.setdefault(parts[:-1], []).append(i)
+        self.groups = sorted(groups.items(), key=lambda item: len(item[0]))
+        self.fast = all(isinstance(parts[-1], str) and _model_at(parent) is not None
+                        for parent, members in self.groups for parts in
+                        (self.parts[members[0]],))
+        self._sections: dict[tuple[int, tuple[int, ...]], Any] = {}
+        self.same_resolution = not any(
+            parts[:len(read)] == read or read[:len(parts)] == parts
+            for parts in self.parts for read in _RESOLVE_READS)
+        if self.fast and axes:
+            try:
+                self._fast_profile(tuple(0 for _ in axes))
+            except _Slow:
+                self.fast = False
+            except InputError:
+                pass  # a combination that is invalid; reported on its own row
+
+    def _validate_values(self) -> None:
+        """Each value of each axis applied alone to the profile, validated the ordinary way.
+
+        A value invalid alone may be valid with a value of another axis in its section
+        (4 accelerators with tensor_parallel 2 of a profile that says 8): it is an error only
+        if no combination with those axes' values is valid.
+        """
+        import itertools
+
+        from aiceiling.errors import Diagnostic
+
+        errors: list[Diagnostic] = []
+        for i, axis in enumerate(self.axes):
+            siblings = [j for j, parts in enumerate(self.parts)
+                        if j != i and parts[:-1] == self.parts[i][:-1]]
+            for text in axis.values:
+                try:
+                    self._slow((f"{axis.path}={text}",))
+                    continue
+                except InputError as exc:
+                    alone = exc.diagnostics
+                combos = itertools.islice(itertools.product(
+                    *([f"{self.axes[j].path}={v}" for v in self.axes[j].values]
+                      for j in siblings)), _COMBINATIONS_TRIED) if siblings else iter(())
+                for combo in combos:
+                    try:
+                        self._slow((f"{axis.path}={text}", *combo))
+                        break
+                    except InputError:
+                        continue
+                else:
+                    errors.extend(d._replace(file=d.file.replace("--set", self.origin, 1))
+                                  for d in alone)
+        if errors:
+            raise InputError(errors)
+
+    def _slow(self, overrides: tuple[str, ...]) -> LoadedProfile:
+        base = self.loaded.document
+        document = Document(base.file, copy.deepcopy(base.data), base.positions)
+        document.overrides.update(base.overrides)
+        apply_overrides(document, list(overrides))
+        return load_document(document, None, self.loaded.catalog)
+
+    def overrides(self, indexes: tuple[int, ...]) -> tuple[str, ...]:
+        """The ``--set`` texts of one scenario."""
+        return tuple(f"{axis.path}={axis.values[i]}"
+                     for axis, i in zip(self.axes, indexes, strict=True))
+
+    def _section(self, group: int, indexes: tuple[int, ...]) -> Any:
+        parent, members = self.groups[group]
+        key = (group, tuple(indexes[m] for m in members))
+        cached = self._sections.get(key)
+        if cached is None:
+            raw = _raw_at(self.loaded.document.data, parent)
+            for m in members:
+                raw[str(self.parts[m][-1])] = copy.deepcopy(self.values[m][indexes[m]])
+            cls = _model_at(parent)
+            try:
+                cached = cls.model_validate(raw)
+            except ValidationError:
+                # Each value was valid alone; together they break a rule of their section.
+                # The ordinary path words the error.
+                try:
+                    self._slow(self.overrides(indexes))
+                    raise _Slow from None  # valid after all: take the ordinary path
+                except InputError as exc:
+                    cached = exc
+            if len(self._sections) >= _CACHE_LIMIT:
+                self._sections.clear()
+            self._sections[key] = cached
+        if isinstance(cached, InputError):
+            raise cached
+        return cached
+
+    def _fast_profile(self, indexes: tuple[int, ...]) -> Profile:
+        profile = self.loaded.profile
+        for group, (parent, _) in enumerate(self.groups):
+            profile = _replace_at(profile, parent, self._section(group, indexes))
+        return profile
+
+    def loaded_at(self, indexes: tuple[int, ...]) -> LoadedProfile:
+        """One scenario, loaded: its profile and what its catalog ids resolve to. Raises
+        InputError if the combination is invalid."""
+        if not self.fast:
+            return self._slow(self.overrides(indexes))
+        try:
+            profile = self._fast_profile(indexes)
+        except _Slow:
+            return self._slow(self.overrides(indexes))
+        base = self.loaded
+        resolved = base.resolved if self.same_resolution else resolve(profile, base.catalog)
+        return LoadedProfile(base.file, base.document, profile, resolved, base.catalog)
+
+    def report(self, indexes: tuple[int, ...]) -> Report:
+        """Evaluate one scenario. Raises InputError if the combination is invalid."""
+        # Rows carry no file positions: skip locating each check's field in the YAML.
+        return evaluate(self.loaded_at(indexes), on=self.on, use_waivers=self.use_waivers,
+                        locate=False)
+
+
+def _parse(text: str, where: str) -> Any:
+    """A value text as YAML, as ``--set`` reads it."""
+    return load_text(text, where).data if text.strip() else ""
+
+
+def _diag(file: str, field: str, message: str) -> Any:
+    from aiceiling.errors import Diagnostic
+
+    return Diagnostic(file, None, None, field, message)
