@@ -258,11 +258,15 @@ def water(s: Situation) -> Iterator[Candidate]:
             (f"WUE: {wue.source.title.split('(')[0].strip()} ({wue.as_of})",
              "PUE rises with dry heat rejection in hot hours; the source gives no figure "
              f"('nominal'){pue_room}", "cooling retrofit cost not catalogued"), 3)
-    data, changes = changed(s.data, {"site.wue": "0 L/kWh"})
+    reclaimed = figure(s.catalog.get("water_paths", "reclaimed"), "wue")
+    if reclaimed is None:
+        return
+    data, changes = changed(s.data, {"site.wue": reclaimed.text})
     yield Candidate(
         "water-reclaimed", "cooling make-up water from a reclaimed (non-potable) supply: "
         "none from the potable budget", data, changes, ("physical.water",),
-        ("needs a reclaimed-water line and treatment on site; cost and lead time not "
+        (f"precedent: {reclaimed.source.title.split(':')[0]} ({reclaimed.as_of})",
+         "needs a reclaimed-water line and treatment on site; cost and lead time not "
          "catalogued", "water use itself is unchanged: the budget compared is the potable "
          "supply"), 2)
 
