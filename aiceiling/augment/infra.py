@@ -127,7 +127,11 @@ def onsite_generation(s: Situation) -> Iterator[Candidate]:
         elif lead is None:
             why = f"no sourced lead time for {name}"
         elif late:
-            # Not built by go-live: it counts only once built, like a grid upgrade.
+            # Not built by go-live: it counts only once built, like a grid upgrade — and
+            # helps only if built before the grid's own upgrade lands.
+            upgrade = site.grid_upgrade_lead_time
+            if upgrade is not None and upgrade <= float(lead.value):
+                continue
             edits["site.grid_upgrade_lead_time"] = lead.text
             trade.append(f"not built by go-live ({left:.3g} months)")
         else:
