@@ -182,7 +182,7 @@ def test_baseline_marks_in_every_format(tmp_path: Path) -> None:
     out = junit.find(".//testcase[@name='compute.ttft']/system-out")
     assert out is not None and "baseline: resolved" in (out.text or "")
     markdown = outputs["markdown"].read_text()
-    assert "| `compute.throughput` | ❌ fail | 6.00 / 4.67 req/s |" in markdown
+    assert "| `compute.throughput` | ❌ fail | 6.00 / 4.21 req/s |" in markdown
     assert "**Resolved since the baseline:** `compute.ttft`" in markdown
     assert "compute.throughput fail%2C worse (radiology-report-drafting)" in \
         outputs["github"].read_text()

@@ -112,6 +112,32 @@ def test_fast_scenarios_equal_ordinary_loading() -> None:
     assert invalid == 2 * 2 * 2  # tensor_parallel 8 does not divide 4 accelerators
 
 
+@pytest.mark.parametrize(("profile", "specs"), [
+    ("tests/data/radiology-l40s.yaml", ("deployment.accelerators=1..4",
+                                        'site.power_budget="1 kW".."3 kW":"1 kW"',
+                                        "workload.latency.tpot=30 ms..90 ms:30 ms")),
+    ("profiles/hyperscale-ai-facility.yaml", ("site.power_budget=20 MW..100 MW:40 MW",
+                                              "site.rack_power_limit=40 kW..140 kW:50 kW",
+                                              "site.pue=1.1,1.4")),
+    ("profiles/erp-copilot.yaml", ("deployment.accelerators=8,16",
+                                   "deployment.tensor_parallel=4,8",
+                                   "energy.carbon_budget=1 t/year,100 t/year")),
+])
+def test_reused_estimates_equal_fresh_ones(profile: str, specs: tuple[str, ...]) -> None:
+    """Scenarios that differ only in fields the estimates never read share one build; the
+    rows must be exactly those of building every scenario afresh."""
+    from aiceiling.whatif.sweep import evaluate_rows
+
+    loaded = api.load_profile(ROOT / profile)
+    axes = tuple(parse_axis(spec) for spec in specs)
+    reused = Scenarios(loaded, axes, on=TODAY)
+    fresh = Scenarios(loaded, axes, on=TODAY, reuse=False)
+    assert reused.reuse
+    assert evaluate_rows(reused, 0, size(axes)) == evaluate_rows(fresh, 0, size(axes))
+    builds = sum(len(table) for table in reused._estimates.values())
+    assert builds < size(axes)  # something was reused
+
+
 def test_every_invalid_value_reported_at_once() -> None:
     loaded = api.load_profile(PROFILE)
     axes = (parse_axis("deployment.accelerators=2,0,-1"),
@@ -150,6 +176,9 @@ def test_sweep_pool_equals_one_process() -> None:
 
 
 def test_sweep_on_dask_equals_local() -> None:
+    """On a local Dask cluster (two worker processes). CI installs .[test,dev], without the
+    dask extra, so it skips there; `pip install -e '.[dask]'` runs it (it starts a cluster:
+    a few seconds)."""
     pytest.importorskip("dask")
     pytest.importorskip("distributed")
     vary = {"deployment.accelerators": "1,2,4", "workload.traffic.requests_per_s": "1..4"}
@@ -380,6 +409,15 @@ def test_help_has_example_and_readable_metavars(command: str, metavar: str) -> N
     assert "<list" not in options and "<str>" not in options
 
 
+@pytest.mark.parametrize(("default", "nudged_to"), [
+    ("0.6", "0.54"), ("59", "58"), ("1", "2"), ("381.0 g/kWh", "342.9 g/kWh"),
+    ("bf16", "fp8"), ("fp8", "bf16"), ("the weights' precision", None)])
+def test_defaults_are_nudged_to_a_nearby_value(default: str, nudged_to: str | None) -> None:
+    from aiceiling.whatif.sensitivity import nudged
+
+    assert nudged(default) == nudged_to
+
+
 # -- explain -------------------------------------------------------------------------------------
 def test_explain_cites_each_reference_once_and_only_the_defaults_used() -> None:
     result = run("explain", str(PROFILE), "compute.tpot")
@@ -399,3 +437,31 @@ def test_explain_cites_each_reference_once_and_only_the_defaults_used() -> None:
     assert "default: site.wue" not in defaults
     full = run("explain", str(PROFILE)).stdout
     assert "default: energy.carbon_intensity" in full  # the annual CO2 figure uses it
+
+
+def test_sweep_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
+    pty = pytest.importorskip("pty")
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "aiceiling", "sweep", str(PROFILE),
+             "--vary", "deployment.accelerators=1..3", "-o", str(tmp_path / "g.csv")],
+            stdout=subprocess.PIPE, stderr=follower, env=ENV, timeout=120)
+        os.close(follower)
+        follower = -1
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        if follower != -1:
+            os.close(follower)
+        os.close(leader)
+    assert result.returncode == 0
+    assert b"3/3" in drawn and b"[###" in drawn
+    assert result.stdout == b""

@@ -72,7 +72,8 @@ def _parser(kind: str) -> Any:
 _FIGURES: dict[str, dict[str, str]] = {
     "accelerators": {"memory": "data", "bandwidth": "data/time", "tdp": "power",
                      "typical_power": "power", "interconnect": "data/time",
-                     "host_link": "data/time", "price": "money", "lead_time": "time",
+                     "host_link": "data/time", "scale_up_domain": "count",
+                     "price": "money", "lead_time": "time",
                      "system.power": "power", "export.tpp": "count",
                      "export.die_area": "count", "export.eccn": "text",
                      "peak.*": "ops/time", "sparse_peak.*": "ops/time"},

@@ -7,7 +7,7 @@ import math
 
 from aiceiling.estimates import network
 from aiceiling.estimates.base import MS, Ctx, compute_precision, fmt, kv_precision, ref
-from aiceiling.estimates.layout import Rates, ServingShape, choose_layout
+from aiceiling.estimates.layout import Rates, ServingShape, choose_layout, model_shape
 from aiceiling.estimates.memory import memory_estimates
 from aiceiling.physics import memory, power, serving
 
@@ -62,37 +62,51 @@ def estimate(ctx: Ctx) -> None:
     n = p.deployment.accelerators
     reserve = ctx.reserve()
     device_mem = float(hw.memory.value)
+    embedding_bytes = memory.weight_bytes(0.0, counts.embedding, precision)
+    lm_head_bytes = memory.weight_bytes(0.0, counts.lm_head, precision)
+    shape_of = model_shape(model, weights, embedding_bytes, lm_head_bytes,
+                           memory.weight_bytes(1.0, 0.0, precision))
     peak = ctx.peak(precision)
     if hw.bandwidth is None or peak is None:
         if hw.bandwidth is None:
             ctx.out.unknown["bandwidth"] = f"{hw.name} has no sourced memory bandwidth"
-        chosen = choose_layout(ctx, weights, kv_seq, reserve)
+        chosen = choose_layout(ctx, weights, kv_seq, reserve, shape_of)
         ctx.out.facts.update(group=chosen.group, replicas=chosen.replicas,
                               max_batch=chosen.max_batch, concurrency=1,
-                              weights_per_replica=weights, reserve=reserve)
-        memory_estimates(ctx, weights, kv_seq, 1, chosen.replicas, n, device_mem, reserve)
+                              layout=chosen.layout, reserve=reserve)
+        memory_estimates(ctx, chosen.weights_held, chosen.kv_held, 1, chosen.replicas,
+                         n, device_mem, reserve)
         return
     compute_prec, peak_fig = peak
     bandwidth = float(hw.bandwidth.value)
     eff_c, eff_att, eff_b = ctx.efficiency(compute_prec)
     attention_prec = compute_precision("bf16", hw.peak)
     link = hw.interconnect or hw.host_link
-    link_bw = float(link.value) / 2.0 if link else math.inf  # bidirectional figure
+    link_bw = float(link.value) if link else math.inf  # bidirectional figure
     expert_bytes = model.expert_params * (memory.weight_bytes(1.0, 0.0, precision))
     attention_dim = model.heads * model.head_dim
+    prefill_dim = 0
     if model.mla:
         # Absorbed MLA decode attends in the latent space: QK over kv_lora_rank + rope
         # values and AV over kv_lora_rank values per head (DeepSeek-V2, arXiv:2405.04434,
-        # §2.1.2): the equivalent per-head width is (2 · rank + rope) / 2.
-        attention_dim = model.heads * (2 * model.mla["kv_lora_rank"]
-                                       + model.mla["qk_rope_head_dim"]) // 2
+        # §2.1.2): the equivalent per-head width is (2 · rank + rope) / 2. Prefill runs
+        # the non-absorbed form (vLLM and SGLang MLA prefill): QK over nope + rope and AV
+        # over v_head_dim per head, (nope + rope + v) / 2.
+        mla = model.mla
+        attention_dim = model.heads * (2 * mla["kv_lora_rank"]
+                                       + mla["qk_rope_head_dim"]) // 2
+        prefill_dim = model.heads * (mla.get("qk_nope_head_dim", model.head_dim)
+                                     + mla["qk_rope_head_dim"]
+                                     + mla.get("v_head_dim", model.head_dim)) // 2
     transformer = serving.Transformer(
         block_params_active=counts.blocks_active, lm_head_params=counts.lm_head or
         counts.embedding, layers=model.layers, attention_dim=attention_dim,
         hidden=model.hidden, dense_weight_bytes=weights - model.experts * expert_bytes,
         expert_weight_bytes=expert_bytes, experts=model.experts,
         experts_active=model.experts_active, kv_bytes_per_token=kv_token,
-        window_fraction=model.window_fraction, window=window)
+        window_fraction=model.window_fraction, window=window,
+        embedding_bytes=embedding_bytes if counts.lm_head else 0.0,
+        attention_weight_bytes=shape_of.attention_bytes, prefill_attention_dim=prefill_dim)
 
     traffic = w.traffic
     peak_rps = traffic.requests_per_s * traffic.peak_factor if traffic else None
@@ -122,7 +136,7 @@ def estimate(ctx: Ctx) -> None:
 
     budget = w.latency.tpot if w.latency and w.latency.tpot else None
     chosen = choose_layout(
-        ctx, weights, kv_seq, reserve,
+        ctx, weights, kv_seq, reserve, shape_of,
         Rates(peak_flops=float(peak_fig.value), bandwidth=bandwidth, eff_compute=eff_c,
               eff_bandwidth=eff_b, attention_flops=float(hw.peak[attention_prec].value)
               if attention_prec else 0.0, eff_attention=eff_att, link_bandwidth=link_bw),
@@ -135,11 +149,14 @@ def estimate(ctx: Ctx) -> None:
         ctx.out.assume("workload.traffic.concurrency", str(concurrency),
                         "Little's law: peak requests/s × time in system")
     tp, pp = replica.tp, replica.pp
-    free_kv = chosen.usable - weights
+    # The longest context one sequence can hold: the room of one rank over the share of
+    # each token's KV that rank keeps.
+    free_rank = chosen.usable / group - chosen.weights_per_rank
     ctx.out.facts.update(tensor_parallel=tp, pipeline_parallel=pp, replicas=replicas,
-                          group=group, max_batch=max_batch,
-                          max_context=memory.max_context(free_kv, kv_token,
-                                                         model.window_fraction, window))
+                          group=group, max_batch=max_batch, layout=chosen.layout,
+                          max_context=memory.max_context(
+                              free_rank * kv_seq / chosen.kv_per_rank, kv_token,
+                              model.window_fraction, window) if chosen.kv_per_rank else 0.0)
     if group > 1 and link is None:
         ctx.out.unknown["interconnect"] = f"{hw.name} has no sourced interconnect figure"
     hw_refs = (*ref(hw.memory), *ref(hw.bandwidth), *ref(peak_fig))
@@ -159,7 +176,8 @@ def estimate(ctx: Ctx) -> None:
         per_replica = min(per_replica, max(max_batch, 1))
     batch = 1 if unbatched else max(1, per_replica)
     ctx.out.facts.update(concurrency=concurrency, batch=batch, peak_rps=peak_rps)
-    memory_estimates(ctx, weights, kv_seq, concurrency, replicas, n, device_mem, reserve)
+    memory_estimates(ctx, chosen.weights_held, chosen.kv_held, concurrency, replicas, n,
+                     device_mem, reserve)
 
     pt = point(batch)
 

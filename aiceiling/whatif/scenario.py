@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from aiceiling.errors import InputError
+from aiceiling.estimates import Estimates, build
 from aiceiling.evaluation import Report, evaluate
 from aiceiling.profile.load import LoadedProfile, _unwrap, apply_overrides, load_document
 from aiceiling.profile.model import Profile
@@ -30,7 +31,10 @@ from aiceiling.profile.yamlsource import Document, Path, load_text
 from aiceiling.resolve import resolve
 from aiceiling.whatif.grid import Axis
 
-_CACHE_LIMIT = 50_000
+# Bounds on what a sweep keeps, whatever the grid's size: validated sections (small) and
+# reusable estimates (tens of kB each). A full cache is emptied: correct, just slower.
+_CACHE_LIMIT = 10_000
+_ESTIMATES_LIMIT = 1_000
 # The fields aiceiling.resolve reads: a grid that changes none of them reuses the base
 # profile's resolved model, hardware and place.
 _RESOLVE_READS = (("workload", "model"), ("deployment", "hardware"), ("deployment", "region"),
@@ -47,6 +51,51 @@ KEY_ESTIMATES = (
 
 class _Slow(Exception):
     """A path the fast builder cannot take; the ordinary path can."""
+
+
+# -- estimates reused across scenarios ---------------------------------------------------------
+# Building the estimates is a deterministic function of the profile (with the same resolved
+# entries and catalog): if building them for one scenario never read a varied field, every
+# scenario that differs only in such fields gets the very same estimates. The sections that
+# hold varied fields are instances of a subclass that notes which of those fields are read
+# while the estimates are built; a scenario whose values agree on every noted field reuses
+# them. Limits that only checks read (site.power_budget, budgets) then cost no estimation.
+_READS: set[int] | None = None
+
+
+_NOTING: dict[tuple[Any, frozenset[tuple[str, int]]], Any] = {}
+
+
+def _noting(cls: Any, watched: dict[str, int]) -> Any:
+    """A subclass of the section model ``cls`` noting reads of ``watched`` fields (field →
+    axis number) into ``_READS`` while it is set (made once per process and kind)."""
+    key = (cls, frozenset(watched.items()))
+    made = _NOTING.get(key)
+    if made is None:
+        made = _NOTING[key] = _subclass(cls, watched)
+    return made
+
+
+def _subclass(cls: Any, watched: dict[str, int]) -> Any:
+    def __getattribute__(self: Any, name: str) -> Any:
+        if _READS is not None and name in watched:
+            _READS.add(watched[name])
+        return object.__getattribute__(self, name)
+
+    return type(cls.__name__, (cls,), {"__getattribute__": __getattribute__,
+                                       "__module__": cls.__module__,
+                                       "__qualname__": cls.__qualname__})
+
+
+def _build_noting(loaded: LoadedProfile) -> tuple[Estimates, set[int]]:
+    """The estimates of a scenario, and the axes whose fields building them read."""
+    global _READS
+    _READS = set()
+    try:
+        estimates = build(loaded.profile, loaded.resolved, loaded.catalog)
+        return estimates, _READS
+    finally:
+        _READS = None
 
 
 def _model_at(parts: Path) -> Any:
@@ -105,7 +154,7 @@ class Scenarios:
 
     def __init__(self, loaded: LoadedProfile, axes: tuple[Axis, ...], *,
                  on: dt.date, use_waivers: bool = True, origin: str = "--vary",
-                 validate: bool = True) -> None:
+                 validate: bool = True, reuse: bool = True) -> None:
         self.loaded, self.axes, self.on, self.use_waivers = loaded, axes, on, use_waivers
         self.origin = origin
         self.parts = [axis.parts for axis in axes]
@@ -130,6 +179,12 @@ class Scenarios:
         self.same_resolution = not any(
             parts[:len(read)] == read or read[:len(parts)] == parts
             for parts in self.parts for read in _RESOLVE_READS)
+        self._classes = [_noting(_model_at(parent), {str(self.parts[m][-1]): m
+                                                     for m in members})
+                         if self.fast else None for parent, members in self.groups]
+        # axes read → (their value indexes → estimates); see _noting.
+        self.reuse = reuse and self.fast and self.same_resolution
+        self._estimates: dict[tuple[int, ...], dict[tuple[int, ...], Estimates]] = {}
         if self.fast and axes:
             try:
                 self._fast_profile(tuple(0 for _ in axes))
@@ -194,7 +249,7 @@ class Scenarios:
             raw = _raw_at(self.loaded.document.data, parent)
             for m in members:
                 raw[str(self.parts[m][-1])] = copy.deepcopy(self.values[m][indexes[m]])
-            cls = _model_at(parent)
+            cls = self._classes[group] or _model_at(parent)
             try:
                 cached = cls.model_validate(raw)
             except ValidationError:
@@ -221,21 +276,43 @@ class Scenarios:
     def loaded_at(self, indexes: tuple[int, ...]) -> LoadedProfile:
         """One scenario, loaded: its profile and what its catalog ids resolve to. Raises
         InputError if the combination is invalid."""
+        return self._loaded(indexes)[0]
+
+    def _loaded(self, indexes: tuple[int, ...]) -> tuple[LoadedProfile, bool]:
+        """The scenario, and whether it was built the fast way (its sections note reads)."""
         if not self.fast:
-            return self._slow(self.overrides(indexes))
+            return self._slow(self.overrides(indexes)), False
         try:
             profile = self._fast_profile(indexes)
         except _Slow:
-            return self._slow(self.overrides(indexes))
+            return self._slow(self.overrides(indexes)), False
         base = self.loaded
         resolved = base.resolved if self.same_resolution else resolve(profile, base.catalog)
-        return LoadedProfile(base.file, base.document, profile, resolved, base.catalog)
+        return LoadedProfile(base.file, base.document, profile, resolved, base.catalog), True
 
     def report(self, indexes: tuple[int, ...]) -> Report:
         """Evaluate one scenario. Raises InputError if the combination is invalid."""
+        loaded, fast = self._loaded(indexes)
+        estimates = None
+        if self.reuse and fast:
+            for read, table in self._estimates.items():
+                estimates = table.get(tuple(indexes[a] for a in read))
+                if estimates is not None:
+                    break
+            else:
+                estimates, reads = _build_noting(loaded)
+                read = tuple(sorted(reads))
+                if any(len(axis.values) > 1 for a, axis in enumerate(self.axes)
+                       if a not in reads):
+                    # Reusable by the scenarios differing only in an axis not read; when
+                    # every varying axis was read, no other scenario can reuse it: not kept.
+                    table = self._estimates.setdefault(read, {})
+                    if len(table) >= _ESTIMATES_LIMIT:
+                        table.clear()
+                    table[tuple(indexes[a] for a in read)] = estimates
         # Rows carry no file positions: skip locating each check's field in the YAML.
-        return evaluate(self.loaded_at(indexes), on=self.on, use_waivers=self.use_waivers,
-                        locate=False)
+        return evaluate(loaded, on=self.on, use_waivers=self.use_waivers, locate=False,
+                        estimates=estimates)
 
 
 def _parse(text: str, where: str) -> Any:

@@ -32,7 +32,7 @@ def nudged(value: str) -> str | None:
     if number.is_integer() and "." not in text.split()[0]:
         changed = str(int(number) - 1 if number > 1 else int(number) + 1)
     else:
-        changed = repr(number * 0.9 if number else 1.0)
+        changed = f"{number * 0.9:.6g}" if number else "1"
     return f"{changed} {unit}".strip()
 
 
