@@ -665,7 +665,7 @@ def test_file_names_with_control_characters_are_escaped(tmp_path: Path) -> None:
     """A pull request can add a profile whose file name holds an escape sequence."""
     folder = tmp_path / "profiles"
     folder.mkdir()
-    (folder / "x\x1b]0;pwned\x07\x1b[2J.yaml").write_text(
+    (folder / "x\x1b]0;pwned\x07\x1b[2J\x9b\u202e.yaml").write_text(
         BASE.replace("name: radiology-report-drafting\n", ""), encoding="utf-8")
     outputs = {kind: tmp_path / f"out.{kind}" for kind in
                ("json", "sarif", "junit", "markdown", "github")}
@@ -674,7 +674,7 @@ def test_file_names_with_control_characters_are_escaped(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "x\\x1b]0;pwned\\x07\\x1b[2J" in result.stdout
     for text in [result.stdout, *(p.read_text(encoding="utf-8") for p in outputs.values())]:
-        assert "\x1b" not in text and "\x07" not in text
+        assert not any(c in text for c in "\x1b\x07\x9b\u202e")
 
 
 def test_baseline_matches_profiles_by_name_when_paths_differ(
