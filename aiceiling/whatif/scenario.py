@@ -25,9 +25,9 @@ from pydantic import ValidationError
 from aiceiling.errors import InputError
 from aiceiling.estimates import Estimates, build
 from aiceiling.evaluation import Report, evaluate
-from aiceiling.profile.load import LoadedProfile, _unwrap, apply_overrides, load_document
+from aiceiling.profile.load import LoadedProfile, model_at, with_overrides
 from aiceiling.profile.model import Profile
-from aiceiling.profile.yamlsource import Document, Path, load_text
+from aiceiling.profile.yamlsource import Path, load_text
 from aiceiling.resolve import resolve
 from aiceiling.whatif.grid import Axis
 
@@ -98,21 +98,6 @@ def _build_noting(loaded: LoadedProfile) -> tuple[Estimates, set[int]]:
         _READS = None
 
 
-def _model_at(parts: Path) -> Any:
-    """The pydantic model class of the section at ``parts``, or None if not one model."""
-    classes: list[Any] = [Profile]
-    for part in parts:
-        if isinstance(part, int):
-            continue  # a list element: _unwrap already gave the element's model
-        found: list[Any] = []
-        for cls in classes:
-            info = cls.model_fields.get(part)
-            if info is not None:
-                found.extend(_unwrap(info.annotation))
-        classes = found
-    return classes[0] if len(classes) == 1 else None
-
-
 def _raw_at(data: Any, parts: Path) -> dict[str, Any]:
     """A copy of the raw YAML mapping at ``parts`` ({} for a section not written)."""
     node = data
@@ -172,14 +157,14 @@ class Scenarios:
         for i, parts in enumerate(self.parts):
             groups.setdefault(parts[:-1], []).append(i)
         self.groups = sorted(groups.items(), key=lambda item: len(item[0]))
-        self.fast = all(isinstance(parts[-1], str) and _model_at(parent) is not None
+        self.fast = all(isinstance(parts[-1], str) and model_at(parent) is not None
                         for parent, members in self.groups for parts in
                         (self.parts[members[0]],))
         self._sections: dict[tuple[int, tuple[int, ...]], Any] = {}
         self.same_resolution = not any(
             parts[:len(read)] == read or read[:len(parts)] == parts
             for parts in self.parts for read in _RESOLVE_READS)
-        self._classes = [_noting(_model_at(parent), {str(self.parts[m][-1]): m
+        self._classes = [_noting(model_at(parent), {str(self.parts[m][-1]): m
                                                      for m in members})
                          if self.fast else None for parent, members in self.groups]
         # axes read → (their value indexes → estimates); see _noting.
@@ -230,11 +215,7 @@ class Scenarios:
             raise InputError(errors)
 
     def _slow(self, overrides: tuple[str, ...]) -> LoadedProfile:
-        base = self.loaded.document
-        document = Document(base.file, copy.deepcopy(base.data), base.positions)
-        document.overrides.update(base.overrides)
-        apply_overrides(document, list(overrides))
-        return load_document(document, None, self.loaded.catalog)
+        return with_overrides(self.loaded, list(overrides))
 
     def overrides(self, indexes: tuple[int, ...]) -> tuple[str, ...]:
         """The ``--set`` texts of one scenario."""
@@ -249,7 +230,7 @@ class Scenarios:
             raw = _raw_at(self.loaded.document.data, parent)
             for m in members:
                 raw[str(self.parts[m][-1])] = copy.deepcopy(self.values[m][indexes[m]])
-            cls = self._classes[group] or _model_at(parent)
+            cls = self._classes[group] or model_at(parent)
             try:
                 cached = cls.model_validate(raw)
             except ValidationError:
