@@ -115,19 +115,31 @@ def _raw_at(data: Any, parts: Path) -> dict[str, Any]:
     return copy.deepcopy(node)
 
 
-def _replace_at(obj: Any, parts: Path, new: Any) -> Any:
-    """A copy of ``obj`` with the node at ``parts`` replaced by ``new``."""
-    if not parts:
-        return new
-    head, rest = parts[0], parts[1:]
-    if isinstance(head, int):
+def _replace_all(obj: Any, changes: list[tuple[Path, Any]]) -> Any:
+    """A copy of ``obj`` with the node at each path replaced (one copy per node touched; a
+    change inside a replaced node applies to the replacement)."""
+    whole = [new for parts, new in changes if not parts]
+    if whole:
+        obj = whole[0]
+    deeper: dict[str | int, list[tuple[Path, Any]]] = {}
+    for parts, new in changes:
+        if parts:
+            deeper.setdefault(parts[0], []).append((parts[1:], new))
+    if not deeper:
+        return obj
+    if isinstance(obj, list):
         items = list(obj)
-        items[head] = _replace_at(items[head], rest, new)
+        for head, sub in deeper.items():
+            assert isinstance(head, int)
+            items[head] = _replace_all(items[head], sub)
         return items
-    child = getattr(obj, head)
-    if rest and child is None:
-        raise _Slow
-    return obj.model_copy(update={head: _replace_at(child, rest, new)})
+    update = {}
+    for head, sub in deeper.items():
+        child = getattr(obj, str(head))
+        if child is None and any(rest for rest, _ in sub):
+            raise _Slow  # a section the profile leaves out, with a field inside it varied
+        update[str(head)] = _replace_all(child, sub)
+    return obj.model_copy(update=update)
 
 
 class Scenarios:
@@ -249,9 +261,9 @@ class Scenarios:
         return cached
 
     def _fast_profile(self, indexes: tuple[int, ...]) -> Profile:
-        profile = self.loaded.profile
-        for group, (parent, _) in enumerate(self.groups):
-            profile = _replace_at(profile, parent, self._section(group, indexes))
+        profile: Profile = _replace_all(self.loaded.profile, [
+            (parent, self._section(group, indexes))
+            for group, (parent, _) in enumerate(self.groups)])
         return profile
 
     def loaded_at(self, indexes: tuple[int, ...]) -> LoadedProfile:
