@@ -213,6 +213,17 @@ def waivers(report: Report, run: Run) -> list[WaiverState]:
     return states
 
 
+def lapsed(report: Report, run: Run) -> dict[str, WaiverState]:
+    """The waivers that no longer apply (expired) by the check they were for."""
+    return {w.check: w for w in waivers(report, run) if w.state == "expired"}
+
+
+def waiver_note(state: WaiverState) -> str:
+    """One line on a waiver that did not apply: expired or matching no check."""
+    what = f"expired on {state.expires}" if state.state == "expired" else "matches no check"
+    return f"waiver for {state.check} {what}: {state.reason}"
+
+
 def failing(report: Report, run: Run) -> list[Result]:
     """The checks that fail the run: at or above --fail-on and, against a baseline, new or
     worse."""

@@ -182,7 +182,7 @@ def test_baseline_marks_in_every_format(tmp_path: Path) -> None:
     out = junit.find(".//testcase[@name='compute.ttft']/system-out")
     assert out is not None and "baseline: resolved" in (out.text or "")
     markdown = outputs["markdown"].read_text()
-    assert "| `compute.throughput` | ❌ fail | 6.00 / 4.67 req/s |" in markdown
+    assert "| `compute.throughput` | ❌ fail | 6.00 / 4.21 req/s |" in markdown
     assert "**Resolved since the baseline:** `compute.ttft`" in markdown
     assert "compute.throughput fail%2C worse (radiology-report-drafting)" in \
         outputs["github"].read_text()
@@ -267,17 +267,27 @@ def test_waivers_visible_in_every_format(tmp_path: Path) -> None:
     assert [(w["check"], w["state"], w["hides"]) for w in waivers] == [
         ("compute.throughput", "applied", "fail"), ("compute.ttft", "expired", ""),
         ("compute.ttfb", "unmatched", "")]
-    [suppressed] = validate_sarif(outputs["sarif"].read_text())["runs"][0]["results"]
+    [sarif_run] = validate_sarif(outputs["sarif"].read_text())["runs"]
+    [suppressed] = sarif_run["results"]
+    assert [n["message"]["text"] for n in
+            sarif_run["invocations"][0]["toolConfigurationNotifications"]] == [
+        "radiology-report-drafting: waiver for compute.ttft expired on 2026-09-30: Prompt "
+        "caching pilot.",
+        "radiology-report-drafting: waiver for compute.ttfb matches no check: Typo in the id."]
     assert suppressed["suppressions"][0]["justification"].startswith(reason)
     assert suppressed["suppressions"][0]["kind"] == "inSource"
     junit = ET.parse(outputs["junit"]).getroot()
     skipped = junit.find(".//testcase[@name='compute.throughput']/skipped")
     assert skipped is not None and reason in skipped.get("message", "")
     assert junit.find(".//property[@name='waiver.compute.ttft']") is not None
+    ttft = junit.find(".//testcase[@name='compute.ttft']/system-out")
+    assert ttft is not None and "waiver for compute.ttft expired on 2026-09-30: Prompt " \
+        "caching pilot." in (ttft.text or "")
     markdown = outputs["markdown"].read_text()
     assert f"- compute.throughput: **applied**, hides fail (expires 2027-01-31): {reason}" \
         in markdown
-    assert "- compute.ttft: **expired** (expires 2026-09-30)" in markdown
+    assert "- compute.ttft: **expired** (expired 2026-09-30): Prompt caching pilot." \
+        in markdown
     github = outputs["github"].read_text()
     assert "::notice file=" in github and "::warning file=" in github
     assert "title=waiver expired (radiology-report-drafting)::waiver for compute.ttft " \
@@ -602,7 +612,7 @@ def test_every_bundled_profile_in_github_and_markdown(bundled: dict[str, Path]) 
     assert len(errors) == sum(len(p["failing"]) for p in document["profiles"])
     markdown = bundled["markdown"].read_text()
     count = len(document["profiles"])
-    assert count == len(list(Path("profiles").glob("*.yaml")))
+    assert count == len(list(PROFILES.glob("*.yaml")))
     assert markdown.startswith(f"## aiceiling: ❌ {count} of {count} profile(s) fail the gate\n")
     assert markdown.count("<details>") == len(document["profiles"])
 
@@ -644,3 +654,50 @@ def test_schema_of_the_report() -> None:
     for status in ("pass", "warn", "fail", "unknown", "skip", "waived"):
         assert status in SCHEMA["properties"]["profiles"]["items"]["properties"]["checks"][
             "items"]["properties"]["status"]["enum"]
+
+
+def test_file_names_with_control_characters_are_escaped(tmp_path: Path) -> None:
+    """A pull request can add a profile whose file name holds an escape sequence."""
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    (folder / "x\x1b]0;pwned\x07\x1b[2J.yaml").write_text(
+        BASE.replace("name: radiology-report-drafting\n", ""), encoding="utf-8")
+    outputs = {kind: tmp_path / f"out.{kind}" for kind in
+               ("json", "sarif", "junit", "markdown", "github")}
+    result = cli("check", str(folder), "-f", "table",
+                 *(f"-f{kind}={path}" for kind, path in outputs.items()))
+    assert result.exit_code == 1
+    assert "x\\x1b]0;pwned\\x07\\x1b[2J" in result.stdout
+    for text in [result.stdout, *(p.read_text(encoding="utf-8") for p in outputs.values())]:
+        assert "\x1b" not in text and "\x07" not in text
+
+
+def test_baseline_matches_profiles_by_name_when_paths_differ(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    baseline = tmp_path / "baseline.json"
+    cli("check", str(DATA / "radiology-l40s.yaml"), "-f", f"json={baseline}")
+    monkeypatch.chdir(DATA)
+    result = cli("check", "radiology-l40s.yaml", "--baseline", str(baseline), "-f", "json")
+    assert result.exit_code == 0
+    marks = {c["baseline"] for c in validate(result.stdout)["profiles"][0]["checks"]}
+    assert marks == {"unchanged"}
+
+
+def test_config_catalogs_are_relative_to_the_file(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "site.yaml").write_text(
+        "accelerators:\n  l40s:\n    lead_time: 400 days\n", encoding="utf-8")
+    (tmp_path / ".aiceiling.yaml").write_text("catalogs: [catalog/site.yaml]\n",
+                                              encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    profile = str(DATA / "radiology-l40s.yaml")
+    checks = validate(cli("check", profile, "-f", "json").stdout)["profiles"][0]["checks"]
+    availability = next(c for c in checks if c["id"] == "compute.availability")
+    assert (availability["status"], availability["value"]) == ("fail", 400.0)
+    flag = validate(cli("check", profile, "-f", "json", "--catalog",
+                        str(tmp_path / "catalog" / "site.yaml"), "--no-config").stdout)
+    assert flag["gate"]["config"] is None
+    assert next(c for c in flag["profiles"][0]["checks"]
+                if c["id"] == "compute.availability")["status"] == "fail"

@@ -53,7 +53,7 @@ FAMILIES = [
       "budget.rental=2.5 USD/h"), ("rent-the-gap",),
      "rent capacity until the hardware arrives"),
     ("rack space", "physical.rack_space", ("training-llama-70b.yaml", "site.racks_available=100"),
-     ("more-racks", "cooling-"), "more positions or denser racks"),
+     ("more-racks", "cooling-", "denser-"), "more positions or denser racks"),
     ("battery", "energy.battery_life", ("mobile-assistant.yaml",), ("model-",),
      "the seeds' mobile path: a smaller model"),
     ("tpot", "compute.tpot",
@@ -318,3 +318,83 @@ def test_renting_the_gap_states_its_cost() -> None:
     cost = f"{2.5 * gap_hours * 4096:,.0f} USD"
     assert any(t.startswith("rent 4096× h100-sxm") and t.endswith(cost)
                for t in rent.tradeoffs), rent.tradeoffs
+
+
+def test_neuromorphic_candidates_carry_their_sourced_figures() -> None:
+    s = situation("manufacturing-vision-qc.yaml")
+    offered = {c.path: c for c in compute.neuromorphic(s)}
+    assert set(offered) == {"neuromorphic-loihi-2", "neuromorphic-akida-akd1000"}
+    assert any("Hala Point" in t and "2600 W" in t
+               for t in offered["neuromorphic-loihi-2"].tradeoffs)
+    assert "typical power 30 mW (2022-01)" in offered["neuromorphic-akida-akd1000"].tradeoffs
+    assert all(c.unverified for c in offered.values())
+
+
+def test_flexible_interconnection_for_training_pays_in_time() -> None:
+    """Training can pause at grid peaks: 0.5 % of the year (Duke 2025) curtailed, MFU
+    scaled by 0.995; serving with latency budgets is never offered it."""
+    report = checked("training-llama-70b.yaml", "site.grid_headroom=3 MW")
+    assert report.plan is not None
+    flex = next(a for a in report.plan.augmentations if "flexible-interconnection" in a.path)
+    changes = {c.field: c.after for c in flex.changes}
+    assert changes["workload.efficiency.training"] == pytest.approx(0.40 * 0.995)
+    assert "physical.grid_capacity" in (*flex.flips, *flex.eased)
+    assert not list(infra.flexible_load(situation("hyperscale-ai-facility.yaml")))
+    assert not [c for c in infra.onsite_generation(situation("training-llama-70b.yaml",
+                                                             "site.grid_headroom=3 MW"))
+                if c.path == "onsite-batteries"]   # no peak to shave in a steady load
+
+
+def test_onsite_generation_in_time_raises_the_headroom() -> None:
+    """With go-live 19 months out, reciprocating engines (15 months) are built in time and
+    the headroom covers the facility; their carbon is not sourced, so with a carbon budget
+    set the path is listed as unverifiable, never as a fix."""
+    s = situation("hyperscale-ai-facility.yaml", "schedule.go_live=2028-06-01")
+    engines = next(c for c in infra.onsite_generation(s)
+                   if c.path == "onsite-reciprocating-engines")
+    changes = {c.field: c.after for c in engines.changes}
+    facility_mw = s.values["facility_power_kw"] / 1e3
+    assert float(changes["site.grid_headroom"].split()[0]) == pytest.approx(facility_mw,
+                                                                             rel=1e-3)
+    assert "no sourced carbon intensity" in engines.unverified
+
+
+def test_fuel_cells_blend_their_sourced_carbon_into_the_grid_mix() -> None:
+    s = situation("hyperscale-ai-facility.yaml")
+    cells = next(c for c in infra.onsite_generation(s) if c.path == "onsite-fuel-cells")
+    changes = {c.field: c.after for c in cells.changes}
+    facility = s.values["facility_power_kw"]
+    share = (facility - 40_000) / facility
+    grid = s.values["annual_co2_t"] / s.values["annual_energy_mwh"] * 1e3
+    blended = grid * (1 - share) + 350.6 * share      # 773 lb/MWh, Bloom's published figure
+    assert float(changes["energy.carbon_intensity"].split()[0]) == pytest.approx(blended,
+                                                                                 rel=1e-3)
+    assert "no sourced lead time" in cells.unverified
+
+
+@pytest.mark.parametrize(("water_budget", "expected"), [
+    ("750 m3/day", "relocate-aws-me-central-1"),  # grid binds: a UAE region, stress stated
+    ("100 m3/day", None),                        # water binds: never to 'extremely high' stress
+])
+def test_relocation_reads_the_countrys_water_stress(water_budget: str,
+                                                    expected: str | None) -> None:
+    """WRI Aqueduct 2023: the UAE scores 5/5 baseline water stress."""
+    s = situation("hyperscale-ai-facility.yaml", "deployment.country=AE",
+                  "data.residency=[AE]", f"site.water_budget={water_budget}")
+    offered = list(infra.relocate(s))
+    if expected is None:
+        assert offered == []
+    else:
+        assert [c.path for c in offered] == [expected]
+        assert "country water stress 5/5" in " ".join(offered[0].tradeoffs)
+
+
+def test_denser_systems_bring_their_cooling_and_rack_power() -> None:
+    """4,096 H100 in 512 DGX (8U, 10.2 kW) need 103 racks; 57 GB200 NVL72 racks hold 4,104
+    GPUs, liquid-cooled at ~120 kW a rack."""
+    s = situation("training-llama-70b.yaml", "site.racks_available=100")
+    (denser,) = infra.denser_systems(s)
+    changes = {c.field: c.after for c in denser.changes}
+    assert changes == {"deployment.hardware": "gb200", "deployment.accelerators": 4104,
+                       "site.cooling": "direct-liquid", "site.rack_power_limit": "120 kW"}
+    assert "lead time 12 months (2024-10)" in denser.tradeoffs

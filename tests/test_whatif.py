@@ -91,7 +91,7 @@ def test_grid_order_last_axis_fastest() -> None:
 def test_fast_scenarios_equal_ordinary_loading() -> None:
     loaded = api.load_profile(ROOT / "profiles/erp-copilot.yaml")
     axes = (parse_axis("deployment.accelerators=4,8,16"),
-            parse_axis("deployment.tensor_parallel=1,2,8"),      # same section: validated together
+            parse_axis("deployment.tensor_parallel=1,2,8"),  # same section: validated together
             parse_axis('site.power_budget="10 kW","60 kW"'),
             parse_axis("workload.traffic.requests_per_s=0.5,2"),
             parse_axis("workload.prompt_tokens=1024,4096"))
@@ -110,6 +110,9 @@ def test_fast_scenarios_equal_ordinary_loading() -> None:
             continue
         assert scenarios.loaded_at(idx).profile.model_dump() == expected.model_dump()
     assert invalid == 2 * 2 * 2  # tensor_parallel 8 does not divide 4 accelerators
+    # A layout the hardware cannot run is caught like any invalid value.
+    with pytest.raises(InputError, match="scale-up domain"):
+        Scenarios(loaded, (parse_axis("deployment.tensor_parallel=8,16"),), on=TODAY)
 
 
 @pytest.mark.parametrize(("profile", "specs"), [

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 # Every path, in the order proposed (the order breaks ties in the ranking).
 PATHS: tuple[Path, ...] = (*_BASE[:6], compute.scale_out, compute.sparsify, compute.power_cap,
                            infra.phase, infra.onsite_generation, infra.flexible_load,
-                           infra.lead_time, infra.water, infra.more_racks, *_BASE[6:],
+                           infra.lead_time, infra.water, infra.more_racks, infra.denser_systems,
+                           *_BASE[6:],
                            infra.relocate, compute.neuromorphic)
 
 # Verdicts from best to worst (SPEC §4): a path never ranks above one with a better verdict.

@@ -154,9 +154,12 @@ def sparsify(s: Situation) -> Iterator[Candidate]:
     blocks pruned, the kept half stored with 2-bit position metadata; the sparse tensor
     cores do the matmuls at the catalog's sparse peak."""
     w, model, hw = s.profile.workload, s.resolved.model, s.resolved.hardware
+    needed = s.tokens_needed()
     if w.kind != "llm-inference" or model.counts is None or model.experts > 1 or \
-            model.mla or model.sliding_window or hw is None or not model.has_attention_shape:
+            model.mla or hw is None or not model.has_attention_shape:
         return
+    if model.sliding_window and (needed is None or needed > model.sliding_window):
+        return  # an inline model has no window: exact only when the request fits in it
     if not s.failing("compute.memory_fit", "compute.tpot", "compute.ttft", "compute.throughput",
                      "energy.battery_life", "energy.power_budget", "compute.latency_e2e"):
         return

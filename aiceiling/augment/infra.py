@@ -107,7 +107,12 @@ def onsite_generation(s: Situation) -> Iterator[Candidate]:
     intensity = s.estimate("annual_co2_t")
     energy = s.estimate("annual_energy_mwh")
     grid_g_kwh = (intensity / energy * 1e3) if intensity and energy else None
+    traffic = p.workload.traffic
+    peaks = p.workload.kind in ("llm-inference", "inference") and traffic is not None and \
+        traffic.peak_factor > 1
     for key, entry in s.catalog.section("onsite_power").items():
+        if key == "batteries" and not peaks:
+            continue  # a steady load (training, flat traffic) has no peak to shave
         name = str(entry.get("name", key))
         lead = figure(entry, "lead_time")
         carbon = figure(entry, "carbon_intensity")
@@ -122,7 +127,11 @@ def onsite_generation(s: Situation) -> Iterator[Candidate]:
         elif lead is None:
             why = f"no sourced lead time for {name}"
         elif late:
-            # Not built by go-live: it counts only once built, like a grid upgrade.
+            # Not built by go-live: it counts only once built, like a grid upgrade — and
+            # helps only if built before the grid's own upgrade lands.
+            upgrade = site.grid_upgrade_lead_time
+            if upgrade is not None and upgrade <= float(lead.value):
+                continue
             edits["site.grid_upgrade_lead_time"] = lead.text
             trade.append(f"not built by go-live ({left:.3g} months)")
         else:
@@ -194,28 +203,38 @@ def relocate(s: Situation) -> Iterator[Candidate]:
         allowed.update(bloc.get("members", []) if bloc else [name.upper()])
     if not allowed and s.resolved.country:
         allowed = {s.resolved.country}
+    water = s.failing("physical.water")
     options = []
     for key, entry in s.catalog.section("regions").items():
         country = str(entry.get("country"))
         if allowed and country not in allowed:
             continue
-        carbon = figure(entry, "carbon_intensity")
-        price = figure(entry, "electricity_price")
-        options.append((float(carbon.value) if carbon else math.inf,
-                        key, entry, carbon, price))
-    for value, key, entry, carbon, price in sorted(options, key=lambda o: (o[0], o[1]))[:1]:
+        place = s.catalog.get("countries", country)
+        carbon = figure(entry, "carbon_intensity") or figure(place, "carbon_intensity")
+        price = figure(entry, "electricity_price") or figure(place, "electricity_price")
+        stress = figure(place, "water_stress")
+        level = float(stress.value) if stress else 0.0
+        if water and level >= 4.0:
+            continue  # 'extremely high' baseline water stress: not where water binds
+        options.append(((level if water else 0.0), float(carbon.value) if carbon else math.inf,
+                        key, entry, carbon, price, stress))
+    for _, value, key, entry, carbon, price, stress in sorted(options, key=lambda o: o[:3])[:1]:
         data, changes = changed(s.data, _to_cloud(s, key))
         grid = f"grid {value * 3.6e9:.0f} g/kWh ({carbon.as_of})" if carbon else \
-            "grid intensity from the country"
+            "grid intensity not catalogued"
         cost = f"electricity {price.text} ({price.as_of})" if price else \
             "electricity price not catalogued"
+        wri = f"country water stress {float(stress.value):.3g}/5 ({stress.as_of}, WRI " \
+            "Aqueduct; basins differ)" if stress else "country water stress: not among the " \
+            "43 most stressed countries (WRI Aqueduct 2023; basins differ)"
         yield Candidate(f"relocate-{key}", f"run in the cloud region {key} "
                         f"({entry.get('location') or entry.get('country')}): the provider's "
                         "grid connection, cooling and racks", data, changes,
                         ("physical.grid_capacity", "physical.water", "physical.rack_space",
                          "physical.rack_density", "energy.power_budget"),
-                        (grid, cost, "rental replaces ownership (budget.rental per "
-                         "accelerator-hour); water stress of the region is not catalogued"), 2)
+                        (grid, cost, wri, "rental replaces ownership (budget.rental per "
+                         "accelerator-hour); assumes the region has the capacity on demand "
+                         "(not catalogued)"), 2)
 
 
 def water(s: Situation) -> Iterator[Candidate]:
@@ -243,11 +262,15 @@ def water(s: Situation) -> Iterator[Candidate]:
             (f"WUE: {wue.source.title.split('(')[0].strip()} ({wue.as_of})",
              "PUE rises with dry heat rejection in hot hours; the source gives no figure "
              f"('nominal'){pue_room}", "cooling retrofit cost not catalogued"), 3)
-    data, changes = changed(s.data, {"site.wue": "0 L/kWh"})
+    reclaimed = figure(s.catalog.get("water_paths", "reclaimed"), "wue")
+    if reclaimed is None:
+        return
+    data, changes = changed(s.data, {"site.wue": reclaimed.text})
     yield Candidate(
         "water-reclaimed", "cooling make-up water from a reclaimed (non-potable) supply: "
         "none from the potable budget", data, changes, ("physical.water",),
-        ("needs a reclaimed-water line and treatment on site; cost and lead time not "
+        (f"precedent: {reclaimed.source.title.split(':')[0]} ({reclaimed.as_of})",
+         "needs a reclaimed-water line and treatment on site; cost and lead time not "
          "catalogued", "water use itself is unchanged: the budget compared is the potable "
          "supply"), 2)
 
@@ -267,6 +290,42 @@ def more_racks(s: Situation) -> Iterator[Candidate]:
                     f"({need} in all)", data, changes, ("physical.rack_space",),
                     ("only where the hall has the floor space, power distribution and "
                      "cooling for them (not in the profile)",), 2)
+
+
+def denser_systems(s: Situation) -> Iterator[Candidate]:
+    """Rack-scale systems (GB200 NVL72: 72 accelerators in one liquid-cooled rack) instead
+    of 8-GPU servers, with the cooling and rack power they need."""
+    p, hw, site = s.profile, s.resolved.hardware, s.profile.site
+    if hw is None or site is None or p.deployment.placement not in _SITE or \
+            not s.failing("physical.rack_space", "physical.rack_density"):
+        return
+    n = p.deployment.accelerators
+    for key, entry in s.catalog.section("accelerators").items():
+        system = entry.get("system") or {}
+        power = system.get("power")
+        size = int(system.get("accelerators") or 0)
+        if key == hw.id or size < 32 or not isinstance(power, Figure) or \
+                entry.get("class", "datacenter") != hw.hw_class:
+            continue
+        count = max(size, math.ceil(n / size) * size)
+        edits: dict[str, Any] = {"deployment.hardware": key, "deployment.accelerators": count,
+                                 "deployment.tensor_parallel": None}
+        if system.get("cooling") == "liquid" and site.cooling not in ("direct-liquid",
+                                                                      "immersion"):
+            edits["site.cooling"] = "direct-liquid"
+        if site.rack_power_limit is not None and site.rack_power_limit < float(power.value):
+            edits["site.rack_power_limit"] = power.text
+        data, changes = changed(s.data, edits)
+        lead = entry.get("lead_time")
+        yield Candidate(
+            f"denser-{key}", f"{count // size} {system.get('name')} racks ({count}× {key}, "
+            f"{power.text} a rack) instead of {n}× {hw.id} in servers", data, changes,
+            ("physical.rack_space", "physical.rack_density"),
+            (price_text(s.catalog, key, count),
+             f"lead time {lead.text} ({lead.as_of})" if isinstance(lead, Figure) else
+             "lead time not catalogued",
+             "liquid cooling loops and rack power to match" if "site.cooling" in edits else
+             "rack power to match"), 3)
 
 
 def lead_time(s: Situation) -> Iterator[Candidate]:

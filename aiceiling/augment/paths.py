@@ -256,7 +256,7 @@ def accelerator(s: Situation) -> Iterator[Candidate]:
     if current is None or not s.failing(
             "compute.memory_fit", "compute.tpot", "compute.ttft", "compute.throughput",
             "compute.training_time", "compute.latency_e2e", "energy.power_budget",
-            "physical.export_control", "energy.battery_life"):
+            "physical.export_control", "energy.battery_life", "physical.rack_space"):
         return
     for key, entry in s.catalog.section("accelerators").items():
         if key == current.id or entry.get("class", "datacenter") != current.hw_class:
@@ -319,16 +319,21 @@ def region(s: Situation) -> Iterator[Candidate]:
         if provider and entry.get("provider") != provider:
             continue
         fig = entry.get("carbon_intensity")
+        where = "region"
+        if not isinstance(fig, Figure):  # the country's grid, as the estimates fall back to
+            fig = (s.catalog.get("countries", country) or {}).get("carbon_intensity")
+            where = "country"
         carbon = float(fig.value) if isinstance(fig, Figure) else math.inf
-        options.append((country != home, carbon, key, entry))
-    for _, carbon, key, entry in sorted(options)[:2]:
+        options.append((country != home, carbon, key, entry, where))
+    for _, carbon, key, entry, where in sorted(options, key=lambda o: o[:3])[:2]:
         data, changes = changed(s.data, {"deployment.region": key, "deployment.country": None})
-        grid = f"grid {carbon * 3.6e9:.0f} g/kWh" if math.isfinite(carbon) else \
-            "grid intensity from the country"
+        grid = f"{where} grid {carbon * 3.6e9:.0f} g/kWh" if math.isfinite(carbon) else \
+            "grid intensity not catalogued"
         yield Candidate(f"region-{key}", f"run in {key} ({entry.get('country')})", data,
                         changes, ("data.residency", "physical.export_control",
                                   "energy.carbon_budget", "data.boundary"),
-                        (grid, "migration of the deployment; latency to users changes"), 2)
+                        (grid, "migration of the deployment; the latency re-evaluated keeps "
+                         "deployment.distance: set it to the new region's"), 2)
 
 
 def hybrid(s: Situation) -> Iterator[Candidate]:
@@ -402,10 +407,12 @@ def hybrid_core(s: Situation) -> Iterator[Candidate]:
         if given:
             edits["governance.provides"] = [*(gov.provides if gov else []), *given]
         data, changes = changed(s.data, edits)
+        more = f"; {count} accelerators carry the model's peak unbatched" \
+            if count > p.deployment.accelerators else ""
         yield Candidate(
             "hybrid-deterministic-core", "hybrid deterministic core: a replayable rule path "
             f"decides at fixed latency and provides {', '.join(given) or 'no missing control'}"
-            "; the model scores beside it", data, changes,
+            f"; the model scores beside it{more}", data, changes,
             ("governance.determinism", "governance.controls"),
             ("two decision paths to keep consistent; the rules must be written and "
              "validated (not estimated)",), 3)

@@ -80,4 +80,6 @@ def main() -> None:
               "This is a bug in aiceiling. Please report it with the profile and the command "
               "(set AICEILING_DEBUG=1 for the traceback).", file=sys.stderr)
         sys.exit(EXIT_INTERNAL)
+    if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C into exit code 130 by itself
+        print("interrupted", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else EXIT_OK)

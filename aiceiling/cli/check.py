@@ -110,8 +110,10 @@ Exit codes: 0 nothing at or above --fail-on (default unknown), 1 some check is (
     include = _names(checks) if checks else settings.checks or ()
     exclude = _names(skip_checks) if skip_checks else settings.skip_checks or ()
     ids = [spec.id for spec in api.registry()]
-    problems = gate.unknown_selectors(include, ids, "--check") + \
-        gate.unknown_selectors(exclude, ids, "--skip-check")
+    problems = gate.unknown_selectors(include, ids, "--check" if checks else
+                                      f"{settings.path}: checks") + \
+        gate.unknown_selectors(exclude, ids, "--skip-check" if skip_checks else
+                               f"{settings.path}: skip_checks")
     if problems:
         _usage(*problems)
     paths, errors = _expand(profiles)
@@ -126,8 +128,10 @@ Exit codes: 0 nothing at or above --fail-on (default unknown), 1 some check is (
             _invalid(exc.diagnostics)
     shared = Catalog(tuple(catalog if catalog is not None else settings.catalogs or ()))
     reports = []
+    progress = _progress(len(paths), quiet)
     with warning_margin(share):
-        for path in paths:
+        for index, path in enumerate(paths):
+            progress(index, path)
             try:
                 report = api.check_file(path, list(set_ or []), shared, on=run.today,
                                         use_waivers=not no_waivers)
@@ -138,6 +142,7 @@ Exit codes: 0 nothing at or above --fail-on (default unknown), 1 some check is (
             if previous is not None:
                 gate.compare(report, previous)
             reports.append(report)
+    progress(len(paths), "")
     for diagnostic in errors:
         print(diagnostic, file=sys.stderr)
     for format_name, target in outputs:
@@ -237,6 +242,22 @@ def _expand(profiles: list[str]) -> tuple[list[str], list["Diagnostic"]]:
         else:
             paths.append(profile)
     return paths, errors
+
+
+def _progress(total: int, quiet: bool) -> "Callable[[int, str], None]":
+    """Progress on stderr while several profiles are evaluated, only on a terminal: one
+    line, rewritten in place and cleared at the end."""
+    if quiet or total < 2 or not sys.stderr.isatty():
+        return lambda index, path: None
+    from aiceiling.errors import printable
+
+    def show(index: int, path: str) -> None:
+        text = printable(f"checking {index + 1}/{total} {path}", newlines=False)[:79] \
+            if index < total else ""
+        sys.stderr.write(f"\r{text:<79}\r" if text else f"\r{'':<79}\r")
+        sys.stderr.flush()
+
+    return show
 
 
 def _color(no_color: bool) -> bool:

@@ -170,7 +170,8 @@ def render(report: "object", check_id: str | None,
             lines.append(f"  {aug.path}: {aug.summary}")
             lines.extend(f"    change: {c.field}: {c.before!r} → {c.after!r}"
                          for c in aug.changes)
-            lines.append(f"    flips: {', '.join(aug.flips) or 'none'}; new problems: "
+            eased = f" (eases {', '.join(aug.eased)} to warn)" if aug.eased else ""
+            lines.append(f"    flips: {', '.join(aug.flips) or 'none'}{eased}; new problems: "
                          f"{', '.join(aug.regressions) or 'none'}")
             lines.append(f"    verdict after: {aug.verdict_after}; binding after: "
                          f"{aug.binding_after}")

@@ -12,7 +12,7 @@ from aiceiling.catalog import Catalog
 from aiceiling.errors import Diagnostic, InputError
 from aiceiling.profile.model import Profile
 from aiceiling.profile.yamlsource import Document, Path, dotted, load_text, read_file
-from aiceiling.resolve import Resolved, check_ids, resolve
+from aiceiling.resolve import Resolved, check_ids, profile_layout_errors, resolve
 
 
 class LoadedProfile(NamedTuple):
@@ -248,7 +248,12 @@ def load_document(document: Document, overrides: list[str] | None = None,
         raise InputError(exc.diagnostics + id_errors) from None
     if id_errors:
         raise InputError(id_errors)
-    return LoadedProfile(document.file, document, profile, resolve(profile, catalog), catalog)
+    resolved = resolve(profile, catalog)
+    layout_errors = [document.diagnostic(path, message) for path, message in
+                     profile_layout_errors(profile, resolved.model, resolved.hardware)]
+    if layout_errors:
+        raise InputError(layout_errors)
+    return LoadedProfile(document.file, document, profile, resolved, catalog)
 
 
 def with_overrides(loaded: LoadedProfile, overrides: list[str],

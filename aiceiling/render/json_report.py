@@ -50,6 +50,7 @@ def report_dict(report: Report, run: gate.Run | None = None) -> dict[str, Any]:
         "assumptions": [{"field": a.field, "value": a.value, "source": a.source}
                         for a in est.assumptions],
         "unknown": dict(sorted(est.unknown.items())),
+        **({"layout": layout_dict(est.facts["layout"])} if "layout" in est.facts else {}),
         "notes": list(report.notes),
         "augmentations": [augmentation_dict(a) for a in
                           (report.plan.augmentations if report.plan else ())],
@@ -58,6 +59,13 @@ def report_dict(report: Report, run: gate.Run | None = None) -> dict[str, Any]:
         "waivers": [w._asdict() for w in gate.waivers(report, run)],
         "failing": [r.id for r in gate.failing(report, run)],
     }
+
+
+def layout_dict(layout: Any) -> dict[str, Any]:
+    """The LLM replica layout: TP × PP × EP × DP, attention data-parallel or not."""
+    return {"label": layout.label, "tensor_parallel": layout.tp,
+            "pipeline_parallel": layout.pp, "expert_parallel": layout.ep,
+            "data_parallel": layout.dp, "attention_data_parallel": layout.attention_dp}
 
 
 def augmentation_dict(aug: Any) -> dict[str, Any]:

@@ -96,7 +96,8 @@ def _profile(report: Report, run: gate.Run) -> list[str]:
         out += ["**Waivers**", ""]
         for waiver in waivers:
             hides = f", hides {waiver.hides}" if waiver.hides else ""
-            out.append(f"- {md(waiver.check)}: **{waiver.state}**{hides} (expires "
+            when = "expired" if waiver.state == "expired" else "expires"
+            out.append(f"- {md(waiver.check)}: **{waiver.state}**{hides} ({when} "
                        f"{waiver.expires}): {md(waiver.reason)}")
         out.append("")
     for note in report.notes:

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from aiceiling.api import Report
 from aiceiling.checks import Result
+from aiceiling.render import line as one_line
 from aiceiling.render import number
 
 WIDTH = 100
@@ -68,7 +69,7 @@ def _cells(result: Result) -> tuple[str, str, str, str, str]:
         message = f"[{result.baseline}] {message}"
     if result.line:
         message += f"  :{result.line}"
-    return f"  {result.name}", status, value_limit(result), used, message
+    return f"  {result.name}", status, value_limit(result), used, one_line(message)
 
 
 def _grid(report: Report, verbose: bool, width: int) -> tuple[list[Text], list[Result]]:
@@ -100,7 +101,7 @@ def _grid(report: Report, verbose: bool, width: int) -> tuple[list[Text], list[R
 
 def table(report: Report, verbose: bool = False, width: int = WIDTH) -> list[Text]:
     """The lines of one profile's report."""
-    title = f"{report.name}  {report.file}"
+    title = one_line(f"{report.name}  {report.file}")  # a file name may hold control characters
     verdict = report.verdict.upper()
     header = Text(title, style="bold")
     header.append(" " * max(2, width - len(title) - len(verdict)))

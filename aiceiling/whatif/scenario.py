@@ -28,7 +28,7 @@ from aiceiling.evaluation import Report, evaluate
 from aiceiling.profile.load import LoadedProfile, model_at, with_overrides
 from aiceiling.profile.model import Profile
 from aiceiling.profile.yamlsource import Path, load_text
-from aiceiling.resolve import resolve
+from aiceiling.resolve import profile_layout_errors, resolve
 from aiceiling.whatif.grid import Axis
 
 # Bounds on what a sweep keeps, whatever the grid's size: validated sections (small) and
@@ -281,6 +281,9 @@ class Scenarios:
             return self._slow(self.overrides(indexes)), False
         base = self.loaded
         resolved = base.resolved if self.same_resolution else resolve(profile, base.catalog)
+        if profile_layout_errors(profile, resolved.model, resolved.hardware):
+            # The layout the scenario fixes cannot run: the ordinary path words why.
+            return self._slow(self.overrides(indexes)), False
         return LoadedProfile(base.file, base.document, profile, resolved, base.catalog), True
 
     def report(self, indexes: tuple[int, ...]) -> Report:
