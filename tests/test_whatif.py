@@ -80,6 +80,17 @@ def test_axis_errors(spec: str, message: str) -> None:
     assert str(caught.value).startswith(f"--vary {spec}")
 
 
+@pytest.mark.parametrize("text", [
+    "1", "0", "-3", "0.5", "10.25", "10 kW", "3.35 TB/s", "0.22 EUR/kWh", "381 g/kWh",
+    "5 m3/day", "1e3", "08", "2026-01-01", "yes", "[DE, AT]", "h100-sxm", "'8'", "1,000"])
+def test_values_read_as_yaml_reads_them(text: str) -> None:
+    """Numbers and quantities skip the YAML parser; the result must be YAML's."""
+    from aiceiling.profile.yamlsource import load_text
+    from aiceiling.whatif.scenario import _parse
+
+    assert _parse(text, "t") == load_text(text, "t").data
+
+
 def test_grid_order_last_axis_fastest() -> None:
     axes = (parse_axis("a=1,2"), parse_axis("b=x,y,z"))
     assert size(axes) == 6

@@ -6,6 +6,7 @@ resolved into a :class:`LoadedProfile`.
 from __future__ import annotations
 
 import difflib
+import functools
 from typing import Any, NamedTuple, get_args, get_origin
 
 from aiceiling.catalog import Catalog
@@ -58,6 +59,7 @@ def _fields_at(path: Path) -> list[str]:
     return names
 
 
+@functools.lru_cache(maxsize=256)
 def model_at(path: Path) -> Any:
     """The pydantic model class of the profile section at ``path`` (list indexes skipped),
     or None where that is not exactly one model (a mapping of figures, a plain value)."""

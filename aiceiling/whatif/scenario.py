@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -206,6 +207,8 @@ class Scenarios:
             siblings = [j for j, parts in enumerate(self.parts)
                         if j != i and parts[:-1] == self.parts[i][:-1]]
             for text in axis.values:
+                if self._valid_quickly(i, text):
+                    continue
                 try:
                     self._slow((f"{axis.path}={text}",))
                     continue
@@ -225,6 +228,29 @@ class Scenarios:
                                   for d in alone)
         if errors:
             raise InputError(errors)
+
+    def _valid_quickly(self, axis: int, text: str) -> bool:
+        """Whether one value is valid, checked on its section alone (microseconds, not the
+        milliseconds of loading the whole profile). False means "ask the ordinary path", which
+        also words the error: always for catalog ids, lists and mappings of figures."""
+        parts = self.parts[axis]
+        parent, leaf = parts[:-1], parts[-1]
+        cls = model_at(parent)
+        if cls is None or not isinstance(leaf, str) or any(
+                parts[:len(read)] == read or read[:len(parts)] == parts
+                for read in _RESOLVE_READS):
+            return False
+        try:
+            raw = _raw_at(self.loaded.document.data, parent)
+            raw[leaf] = _parse(text, "")
+            section = cls.model_validate(raw)
+            if parent != ("deployment",):
+                return True  # the layout check reads only the deployment section
+            profile = _replace_all(self.loaded.profile, [(parent, section)])
+        except (ValidationError, InputError, _Slow):
+            return False
+        resolved = self.loaded.resolved
+        return not profile_layout_errors(profile, resolved.model, resolved.hardware)
 
     def _slow(self, overrides: tuple[str, ...]) -> LoadedProfile:
         return with_overrides(self.loaded, list(overrides))
@@ -311,9 +337,22 @@ class Scenarios:
                         estimates=estimates)
 
 
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)\.[0-9]+")
+_QUANTITY = re.compile(r"-?[0-9][0-9.]* [A-Za-z][A-Za-z0-9/%]*")
+
+
 def _parse(text: str, where: str) -> Any:
-    """A value text as YAML, as ``--set`` reads it."""
-    return load_text(text, where).data if text.strip() else ""
+    """A value text as YAML, as ``--set`` reads it; plain numbers and quantities such as
+    ``10 kW`` (what ranges make) without starting a YAML parser."""
+    stripped = text.strip()
+    if _INTEGER.fullmatch(stripped):
+        return int(stripped)
+    if _DECIMAL.fullmatch(stripped):
+        return float(stripped)
+    if _QUANTITY.fullmatch(stripped):
+        return stripped
+    return load_text(text, where).data if stripped else ""
 
 
 def _diag(file: str, field: str, message: str) -> Any:
