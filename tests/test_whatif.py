@@ -80,6 +80,17 @@ def test_axis_errors(spec: str, message: str) -> None:
     assert str(caught.value).startswith(f"--vary {spec}")
 
 
+@pytest.mark.parametrize("text", [
+    "1", "0", "-3", "0.5", "10.25", "10 kW", "3.35 TB/s", "0.22 EUR/kWh", "381 g/kWh",
+    "5 m3/day", "1e3", "08", "2026-01-01", "yes", "[DE, AT]", "h100-sxm", "'8'", "1,000"])
+def test_values_read_as_yaml_reads_them(text: str) -> None:
+    """Numbers and quantities skip the YAML parser; the result must be YAML's."""
+    from aiceiling.profile.yamlsource import load_text
+    from aiceiling.whatif.scenario import _parse
+
+    assert _parse(text, "t") == load_text(text, "t").data
+
+
 def test_grid_order_last_axis_fastest() -> None:
     axes = (parse_axis("a=1,2"), parse_axis("b=x,y,z"))
     assert size(axes) == 6
@@ -91,7 +102,7 @@ def test_grid_order_last_axis_fastest() -> None:
 def test_fast_scenarios_equal_ordinary_loading() -> None:
     loaded = api.load_profile(ROOT / "profiles/erp-copilot.yaml")
     axes = (parse_axis("deployment.accelerators=4,8,16"),
-            parse_axis("deployment.tensor_parallel=1,2,8"),      # same section: validated together
+            parse_axis("deployment.tensor_parallel=1,2,8"),  # same section: validated together
             parse_axis('site.power_budget="10 kW","60 kW"'),
             parse_axis("workload.traffic.requests_per_s=0.5,2"),
             parse_axis("workload.prompt_tokens=1024,4096"))
@@ -110,6 +121,9 @@ def test_fast_scenarios_equal_ordinary_loading() -> None:
             continue
         assert scenarios.loaded_at(idx).profile.model_dump() == expected.model_dump()
     assert invalid == 2 * 2 * 2  # tensor_parallel 8 does not divide 4 accelerators
+    # A layout the hardware cannot run is caught like any invalid value.
+    with pytest.raises(InputError, match="scale-up domain"):
+        Scenarios(loaded, (parse_axis("deployment.tensor_parallel=8,16"),), on=TODAY)
 
 
 @pytest.mark.parametrize(("profile", "specs"), [

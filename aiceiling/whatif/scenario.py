@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,10 +26,10 @@ from pydantic import ValidationError
 from aiceiling.errors import InputError
 from aiceiling.estimates import Estimates, build
 from aiceiling.evaluation import Report, evaluate
-from aiceiling.profile.load import LoadedProfile, _unwrap, apply_overrides, load_document
+from aiceiling.profile.load import LoadedProfile, model_at, with_overrides
 from aiceiling.profile.model import Profile
-from aiceiling.profile.yamlsource import Document, Path, load_text
-from aiceiling.resolve import resolve
+from aiceiling.profile.yamlsource import Path, load_text
+from aiceiling.resolve import profile_layout_errors, resolve
 from aiceiling.whatif.grid import Axis
 
 # Bounds on what a sweep keeps, whatever the grid's size: validated sections (small) and
@@ -98,21 +99,6 @@ def _build_noting(loaded: LoadedProfile) -> tuple[Estimates, set[int]]:
         _READS = None
 
 
-def _model_at(parts: Path) -> Any:
-    """The pydantic model class of the section at ``parts``, or None if not one model."""
-    classes: list[Any] = [Profile]
-    for part in parts:
-        if isinstance(part, int):
-            continue  # a list element: _unwrap already gave the element's model
-        found: list[Any] = []
-        for cls in classes:
-            info = cls.model_fields.get(part)
-            if info is not None:
-                found.extend(_unwrap(info.annotation))
-        classes = found
-    return classes[0] if len(classes) == 1 else None
-
-
 def _raw_at(data: Any, parts: Path) -> dict[str, Any]:
     """A copy of the raw YAML mapping at ``parts`` ({} for a section not written)."""
     node = data
@@ -130,19 +116,31 @@ def _raw_at(data: Any, parts: Path) -> dict[str, Any]:
     return copy.deepcopy(node)
 
 
-def _replace_at(obj: Any, parts: Path, new: Any) -> Any:
-    """A copy of ``obj`` with the node at ``parts`` replaced by ``new``."""
-    if not parts:
-        return new
-    head, rest = parts[0], parts[1:]
-    if isinstance(head, int):
+def _replace_all(obj: Any, changes: list[tuple[Path, Any]]) -> Any:
+    """A copy of ``obj`` with the node at each path replaced (one copy per node touched; a
+    change inside a replaced node applies to the replacement)."""
+    whole = [new for parts, new in changes if not parts]
+    if whole:
+        obj = whole[0]
+    deeper: dict[str | int, list[tuple[Path, Any]]] = {}
+    for parts, new in changes:
+        if parts:
+            deeper.setdefault(parts[0], []).append((parts[1:], new))
+    if not deeper:
+        return obj
+    if isinstance(obj, list):
         items = list(obj)
-        items[head] = _replace_at(items[head], rest, new)
+        for head, sub in deeper.items():
+            assert isinstance(head, int)
+            items[head] = _replace_all(items[head], sub)
         return items
-    child = getattr(obj, head)
-    if rest and child is None:
-        raise _Slow
-    return obj.model_copy(update={head: _replace_at(child, rest, new)})
+    update = {}
+    for head, sub in deeper.items():
+        child = getattr(obj, str(head))
+        if child is None and any(rest for rest, _ in sub):
+            raise _Slow  # a section the profile leaves out, with a field inside it varied
+        update[str(head)] = _replace_all(child, sub)
+    return obj.model_copy(update=update)
 
 
 class Scenarios:
@@ -172,14 +170,14 @@ class Scenarios:
         for i, parts in enumerate(self.parts):
             groups.setdefault(parts[:-1], []).append(i)
         self.groups = sorted(groups.items(), key=lambda item: len(item[0]))
-        self.fast = all(isinstance(parts[-1], str) and _model_at(parent) is not None
+        self.fast = all(isinstance(parts[-1], str) and model_at(parent) is not None
                         for parent, members in self.groups for parts in
                         (self.parts[members[0]],))
         self._sections: dict[tuple[int, tuple[int, ...]], Any] = {}
         self.same_resolution = not any(
             parts[:len(read)] == read or read[:len(parts)] == parts
             for parts in self.parts for read in _RESOLVE_READS)
-        self._classes = [_noting(_model_at(parent), {str(self.parts[m][-1]): m
+        self._classes = [_noting(model_at(parent), {str(self.parts[m][-1]): m
                                                      for m in members})
                          if self.fast else None for parent, members in self.groups]
         # axes read → (their value indexes → estimates); see _noting.
@@ -209,6 +207,8 @@ class Scenarios:
             siblings = [j for j, parts in enumerate(self.parts)
                         if j != i and parts[:-1] == self.parts[i][:-1]]
             for text in axis.values:
+                if self._valid_quickly(i, text):
+                    continue
                 try:
                     self._slow((f"{axis.path}={text}",))
                     continue
@@ -229,12 +229,31 @@ class Scenarios:
         if errors:
             raise InputError(errors)
 
+    def _valid_quickly(self, axis: int, text: str) -> bool:
+        """Whether one value is valid, checked on its section alone (microseconds, not the
+        milliseconds of loading the whole profile). False means "ask the ordinary path", which
+        also words the error: always for catalog ids, lists and mappings of figures."""
+        parts = self.parts[axis]
+        parent, leaf = parts[:-1], parts[-1]
+        cls = model_at(parent)
+        if cls is None or not isinstance(leaf, str) or any(
+                parts[:len(read)] == read or read[:len(parts)] == parts
+                for read in _RESOLVE_READS):
+            return False
+        try:
+            raw = _raw_at(self.loaded.document.data, parent)
+            raw[leaf] = _parse(text, "")
+            section = cls.model_validate(raw)
+            if parent != ("deployment",):
+                return True  # the layout check reads only the deployment section
+            profile = _replace_all(self.loaded.profile, [(parent, section)])
+        except (ValidationError, InputError, _Slow):
+            return False
+        resolved = self.loaded.resolved
+        return not profile_layout_errors(profile, resolved.model, resolved.hardware)
+
     def _slow(self, overrides: tuple[str, ...]) -> LoadedProfile:
-        base = self.loaded.document
-        document = Document(base.file, copy.deepcopy(base.data), base.positions)
-        document.overrides.update(base.overrides)
-        apply_overrides(document, list(overrides))
-        return load_document(document, None, self.loaded.catalog)
+        return with_overrides(self.loaded, list(overrides))
 
     def overrides(self, indexes: tuple[int, ...]) -> tuple[str, ...]:
         """The ``--set`` texts of one scenario."""
@@ -249,7 +268,7 @@ class Scenarios:
             raw = _raw_at(self.loaded.document.data, parent)
             for m in members:
                 raw[str(self.parts[m][-1])] = copy.deepcopy(self.values[m][indexes[m]])
-            cls = self._classes[group] or _model_at(parent)
+            cls = self._classes[group] or model_at(parent)
             try:
                 cached = cls.model_validate(raw)
             except ValidationError:
@@ -268,9 +287,9 @@ class Scenarios:
         return cached
 
     def _fast_profile(self, indexes: tuple[int, ...]) -> Profile:
-        profile = self.loaded.profile
-        for group, (parent, _) in enumerate(self.groups):
-            profile = _replace_at(profile, parent, self._section(group, indexes))
+        profile: Profile = _replace_all(self.loaded.profile, [
+            (parent, self._section(group, indexes))
+            for group, (parent, _) in enumerate(self.groups)])
         return profile
 
     def loaded_at(self, indexes: tuple[int, ...]) -> LoadedProfile:
@@ -288,6 +307,9 @@ class Scenarios:
             return self._slow(self.overrides(indexes)), False
         base = self.loaded
         resolved = base.resolved if self.same_resolution else resolve(profile, base.catalog)
+        if profile_layout_errors(profile, resolved.model, resolved.hardware):
+            # The layout the scenario fixes cannot run: the ordinary path words why.
+            return self._slow(self.overrides(indexes)), False
         return LoadedProfile(base.file, base.document, profile, resolved, base.catalog), True
 
     def report(self, indexes: tuple[int, ...]) -> Report:
@@ -315,9 +337,22 @@ class Scenarios:
                         estimates=estimates)
 
 
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)\.[0-9]+")
+_QUANTITY = re.compile(r"-?[0-9][0-9.]* [A-Za-z][A-Za-z0-9/%]*")
+
+
 def _parse(text: str, where: str) -> Any:
-    """A value text as YAML, as ``--set`` reads it."""
-    return load_text(text, where).data if text.strip() else ""
+    """A value text as YAML, as ``--set`` reads it; plain numbers and quantities such as
+    ``10 kW`` (what ranges make) without starting a YAML parser."""
+    stripped = text.strip()
+    if _INTEGER.fullmatch(stripped):
+        return int(stripped)
+    if _DECIMAL.fullmatch(stripped):
+        return float(stripped)
+    if _QUANTITY.fullmatch(stripped):
+        return stripped
+    return load_text(text, where).data if stripped else ""
 
 
 def _diag(file: str, field: str, message: str) -> Any:

@@ -12,7 +12,7 @@ import datetime as dt
 
 from aiceiling.errors import InputError
 from aiceiling.evaluation import Report, evaluate
-from aiceiling.profile.load import LoadedProfile
+from aiceiling.profile.load import LoadedProfile, with_overrides
 
 _PRECISIONS = ("bf16", "fp16", "fp8", "int8", "fp4", "int4", "fp32")
 
@@ -47,8 +47,6 @@ def defaults_used(loaded: LoadedProfile, report: Report, keys: list[str],
                   checks: list[str], *, on: dt.date | None = None) -> dict[str, list[str]]:
     """For each default the report's estimates assumed: the figures among ``keys`` and the
     checks among ``checks`` whose value changes when that default is changed."""
-    from aiceiling.api import load_profile
-
     base = _figures(report, keys, checks)
     used: dict[str, list[str]] = {}
     for assumption in report.estimates.assumptions:
@@ -57,7 +55,7 @@ def defaults_used(loaded: LoadedProfile, report: Report, keys: list[str],
             used[assumption.field] = list(base)  # cannot tell: shown with every figure
             continue
         try:
-            again = evaluate(load_profile(loaded, [f"{assumption.field}={other}"]), on=on)
+            again = evaluate(with_overrides(loaded, [f"{assumption.field}={other}"]), on=on)
         except InputError:
             used[assumption.field] = list(base)
             continue
