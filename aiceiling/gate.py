@@ -13,7 +13,7 @@ import datetime as dt
 import difflib
 import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from aiceiling.checks import FAIL, UNKNOWN, WAIVED, WARN, WARN_SHARE, Result
 from aiceiling.errors import Diagnostic, InputError
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 FAIL_ON = ("fail", "unknown", "warn", "never")
 DEFAULT_FAIL_ON = "unknown"
-MARKS = ("new", "unchanged", "worse", "resolved")
 _RANK = {WARN: 1, UNKNOWN: 2, FAIL: 3}
 _THRESHOLD = {"warn": 1, "unknown": 2, "fail": 3, "never": 4}
 
@@ -229,14 +228,3 @@ def failing(report: Report, run: Run) -> list[Result]:
     worse."""
     return [r for r in report.results if at_level(r.status, run.fail_on) and
             r.baseline in (None, "new", "worse")]
-
-
-def summary(reports: Iterable[Report], run: Run) -> dict[str, Any]:
-    """Counts over every profile: checks by status and the checks that fail the run."""
-    counts: dict[str, int] = {}
-    failed = 0
-    for report in reports:
-        for result in report.results:
-            counts[result.status] = counts.get(result.status, 0) + 1
-        failed += len(failing(report, run))
-    return {"statuses": dict(sorted(counts.items())), "failing": failed}
