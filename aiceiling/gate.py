@@ -12,14 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
-from aiceiling.checks import FAIL, UNKNOWN, WAIVED, WARN, WARN_SHARE, Result
+from aiceiling.checks import FAIL, UNKNOWN, WAIVED, WARN, WARN_SHARE, Result, warning_margin
 from aiceiling.errors import Diagnostic, InputError
 
 if TYPE_CHECKING:
     from aiceiling.api import Report
+    from aiceiling.catalog import Catalog
 
 FAIL_ON = ("fail", "unknown", "warn", "never")
 DEFAULT_FAIL_ON = "unknown"
@@ -228,3 +229,31 @@ def failing(report: Report, run: Run) -> list[Result]:
     worse."""
     return [r for r in report.results if at_level(r.status, run.fail_on) and
             r.baseline in (None, "new", "worse")]
+
+
+def check(paths: Iterable[str], run: Run, *, overrides: Iterable[str] = (),
+          catalog: Catalog | None = None, baseline: Baseline | None = None,
+          progress: Callable[[int, str], None] | None = None,
+          ) -> tuple[list[Report], list[Diagnostic]]:
+    """Evaluate profiles as ``aiceiling check`` does: at the run's warning margin and date,
+    restricted to its selection, marked against the baseline. Returns the reports of the
+    profiles evaluated and the diagnostics of those that could not be."""
+    from aiceiling import api
+
+    reports: list[Report] = []
+    errors: list[Diagnostic] = []
+    with warning_margin(run.warn_at):
+        for index, path in enumerate(paths):
+            if progress is not None:
+                progress(index, path)
+            try:
+                report = api.check_file(path, list(overrides), catalog,
+                                        on=run.today or api.today(), use_waivers=run.waivers)
+            except InputError as exc:
+                errors.extend(exc.diagnostics)
+                continue
+            report = select(report, run)
+            if baseline is not None:
+                compare(report, baseline)
+            reports.append(report)
+    return reports, errors
