@@ -231,3 +231,12 @@ def test_progress_on_a_terminal_stderr_only(tmp_path: Path) -> None:
     quiet = subprocess.run([sys.executable, "-m", "aiceiling", "check", *profiles, "-q"],
                            capture_output=True, text=True, env=_env(), timeout=120)
     assert quiet.stderr == ""  # not a terminal: no progress
+
+
+def test_python_example_runs_as_written(monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    [code] = _blocks("From Python", "python")
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("AICEILING_TODAY", "2026-11-22")
+    exec(compile(code, "docs/ci.md", "exec"), {})
+    assert capsys.readouterr().out == "infeasible ['data.boundary']\n"

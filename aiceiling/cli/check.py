@@ -221,7 +221,8 @@ def _outputs(specs: list[str], output: str | None) -> list[tuple[Format, str | N
 
 def _expand(profiles: list[str]) -> tuple[list[str], list["Diagnostic"]]:
     """Profile paths: folders expanded to every *.yaml under them (hidden ones left out),
-    sorted; ``-`` (standard input) at most once."""
+    sorted; each file once, however often it is named; ``-`` (standard input) at most
+    once."""
     from pathlib import Path
 
     from aiceiling.errors import Diagnostic
@@ -230,6 +231,7 @@ def _expand(profiles: list[str]) -> tuple[list[str], list["Diagnostic"]]:
     errors: list[Diagnostic] = []
     if profiles.count("-") > 1:
         _usage("standard input (-) can be read only once")
+    seen: set[str] = set()
     for profile in profiles:
         if profile != "-" and os.path.isdir(profile):
             found = sorted(str(p) for p in Path(profile).rglob("*.yaml")
@@ -238,9 +240,13 @@ def _expand(profiles: list[str]) -> tuple[list[str], list["Diagnostic"]]:
             if not found:
                 errors.append(Diagnostic(profile, None, None, "",
                                          "folder holds no *.yaml profile"))
-            paths.extend(found)
         else:
-            paths.append(profile)
+            found = [profile]
+        for path in found:
+            key = path if path == "-" else os.path.realpath(path)
+            if key not in seen:
+                seen.add(key)
+                paths.append(path)
     return paths, errors
 
 
