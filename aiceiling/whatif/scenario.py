@@ -78,14 +78,22 @@ def _noting(cls: Any, watched: dict[str, int]) -> Any:
 
 
 def _subclass(cls: Any, watched: dict[str, int]) -> Any:
-    def __getattribute__(self: Any, name: str) -> Any:
-        if _READS is not None and name in watched:
-            _READS.add(watched[name])
-        return object.__getattribute__(self, name)
+    sub = type(cls.__name__, (cls,), {"__module__": cls.__module__,
+                                      "__qualname__": cls.__qualname__})
+    # A property per watched field, set after pydantic built the class: it takes precedence
+    # over the instance's __dict__ where pydantic keeps the value, so only reads of watched
+    # fields run Python code; validation, copies and dumps use __dict__ directly.
+    for name, axis in watched.items():
+        setattr(sub, name, property(_reader(name, axis)))
+    return sub
 
-    return type(cls.__name__, (cls,), {"__getattribute__": __getattribute__,
-                                       "__module__": cls.__module__,
-                                       "__qualname__": cls.__qualname__})
+
+def _reader(name: str, axis: int) -> Any:
+    def read(self: Any) -> Any:
+        if _READS is not None:
+            _READS.add(axis)
+        return self.__dict__[name]
+    return read
 
 
 def _build_noting(loaded: LoadedProfile) -> tuple[Estimates, set[int]]:
