@@ -29,6 +29,7 @@ from aiceiling.profile.load import (
     apply_overrides,
     load_document,
     validate,
+    with_overrides,
 )
 from aiceiling.profile.load import load_profile as _load_file
 from aiceiling.profile.yamlsource import Document
@@ -64,10 +65,7 @@ def load_profile(source: Source, overrides: Overrides | None = None,
     """
     texts = _override_texts(overrides)
     if isinstance(source, LoadedProfile):
-        base = source.document
-        document = Document(base.file, copy.deepcopy(base.data), base.positions)
-        document.overrides.update(base.overrides)
-        return load_document(document, texts, catalog or source.catalog)
+        return with_overrides(source, texts, catalog)
     if isinstance(source, Mapping):
         return load_document(Document("<profile>", copy.deepcopy(dict(source)), {}), texts,
                              catalog)

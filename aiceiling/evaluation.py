@@ -59,13 +59,16 @@ def today() -> dt.date:
 
 
 def evaluate(loaded: LoadedProfile, *, on: dt.date | None = None,
-             use_waivers: bool = True, locate: bool = True) -> Report:
+             use_waivers: bool = True, locate: bool = True,
+             estimates: Estimates | None = None) -> Report:
     """Run every registered check on a loaded profile.
 
     ``locate``: give each result the line and column of the field it points at.
+    ``estimates``: the profile's estimates when already built (a sweep reuses them).
     """
     on = on or today()
-    estimates = build(loaded.profile, loaded.resolved, loaded.catalog)
+    if estimates is None:
+        estimates = build(loaded.profile, loaded.resolved, loaded.catalog)
     ctx = Context(loaded.profile, loaded.resolved, estimates, on, loaded.catalog)
     reg, categorical = _checks()
     results: list[Result] = []

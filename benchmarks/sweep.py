@@ -40,6 +40,10 @@ GRIDS = {
     "profiles/manufacturing-vision-qc.yaml": (
         "deployment.accelerators=1..12", "workload.traffic.requests_per_s=10..100:10",
         "deployment.distance=100..1000:100"),
+    # Limits only the checks read: one estimation serves many scenarios.
+    "profiles/hyperscale-ai-facility.yaml": (
+        "site.power_budget=10 MW..120 MW:10 MW", "site.grid_headroom=10 MW..100 MW:10 MW",
+        "energy.carbon_budget=50000..500000:50000"),
 }
 CEILINGS = [
     ("tests/data/radiology-l40s.yaml", "workload.traffic.requests_per_s", "up"),
@@ -105,17 +109,24 @@ def memory(quick: bool) -> None:
     sizes = (100, 400, 1600) if quick else (200, 800, 3200)
     profile = str(ROOT / "tests/data/radiology-l40s.yaml")
     for n in sizes:
-        command = [sys.executable, "-c",
-                   "import resource, sys\n"
-                   "from aiceiling.cli.app import main\n"
-                   f"sys.argv = ['aiceiling', 'sweep', {profile!r},"
-                   f" '--vary', 'workload.traffic.requests_per_s=0.01..{n * 0.01:.2f}:0.01',"
-                   " '-j', '1', '-q', '-o', '/dev/null']\n"
-                   "try:\n    main()\n"
-                   "except SystemExit:\n    pass\n"
-                   "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"]
-        out = subprocess.run(command, check=True, env=ENV, capture_output=True, text=True)
-        print(f"   {n:6} scenarios  peak RSS {int(out.stdout.split()[-1]) / 1024:6.1f} MB")
+        for limits in ("1 kW", '"1 kW".."4 kW":"1 kW"'):
+            # One axis the estimators read; then with a limit only the checks read (estimates
+            # reused across it, the reuse cache bounded).
+            vary = ["--vary", f"workload.traffic.requests_per_s=0.01..{n * 0.01:.2f}:0.01",
+                    "--vary", f"site.power_budget={limits}"]
+            command = [sys.executable, "-c",
+                       "import resource, sys\n"
+                       "from aiceiling.cli.app import main\n"
+                       f"sys.argv = ['aiceiling', 'sweep', {profile!r}, *{vary!r},"
+                       " '-j', '1', '-q', '-o', '/dev/null']\n"
+                       "try:\n    main()\n"
+                       "except SystemExit:\n    pass\n"
+                       "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"]
+            out = subprocess.run(command, check=True, env=ENV, capture_output=True,
+                                 text=True)
+            total = n * (1 if limits == "1 kW" else 4)
+            print(f"   {total:6} scenarios  peak RSS "
+                  f"{int(out.stdout.split()[-1]) / 1024:6.1f} MB")
 
 
 def breakdown() -> None:

@@ -198,3 +198,45 @@ def test_ctrl_c_exits_130_without_traceback() -> None:
         process.kill()
     assert process.returncode == 130
     assert out == "" and err.strip() == "interrupted"
+
+
+@pytest.mark.skipif(platform.system() != "Linux", reason="a pseudo-terminal for stderr")
+def test_progress_on_a_terminal_stderr_only(tmp_path: Path) -> None:
+    import pty
+
+    profiles = [str(ROOT / "profiles" / "erp-copilot.yaml"),
+                str(ROOT / "profiles" / "mobile-assistant.yaml")]
+    report = tmp_path / "report.json"
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "aiceiling", "check", *profiles,
+                                "-f", f"json={report}"], stdout=subprocess.DEVNULL,
+                               stderr=follower, env=_env())
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closes with the process
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=120)
+    os.close(leader)
+    terminal = b"".join(chunks).decode()
+    assert process.returncode == 1
+    assert f"checking 1/2 {profiles[0]}"[:79] in terminal
+    assert terminal.endswith("\r" + " " * 79 + "\r")
+    validate(report.read_text(encoding="utf-8"))
+    quiet = subprocess.run([sys.executable, "-m", "aiceiling", "check", *profiles, "-q"],
+                           capture_output=True, text=True, env=_env(), timeout=120)
+    assert quiet.stderr == ""  # not a terminal: no progress
+
+
+def test_python_example_runs_as_written(monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    [code] = _blocks("From Python", "python")
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("AICEILING_TODAY", "2026-11-22")
+    exec(compile(code, "docs/ci.md", "exec"), {})
+    assert capsys.readouterr().out == "infeasible ['data.boundary']\n"

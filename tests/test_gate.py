@@ -435,6 +435,11 @@ def test_folder_means_every_yaml_under_it_sorted(tmp_path: Path) -> None:
     document = validate(cli("check", str(tmp_path), "-f", "json").stdout)
     assert [p["file"] for p in document["profiles"]] == [str(tmp_path / "a.yaml"),
                                                           str(tmp_path / "b" / "one.yaml")]
+    # Named again, or inside a folder named too: evaluated once.
+    again = validate(cli("check", str(tmp_path / "b" / "one.yaml"), str(tmp_path),
+                         "-f", "json").stdout)
+    assert [p["file"] for p in again["profiles"]] == [str(tmp_path / "b" / "one.yaml"),
+                                                       str(tmp_path / "a.yaml")]
 
 
 def test_profile_from_stdin() -> None:
@@ -660,7 +665,7 @@ def test_file_names_with_control_characters_are_escaped(tmp_path: Path) -> None:
     """A pull request can add a profile whose file name holds an escape sequence."""
     folder = tmp_path / "profiles"
     folder.mkdir()
-    (folder / "x\x1b]0;pwned\x07\x1b[2J.yaml").write_text(
+    (folder / "x\x1b]0;pwned\x07\x1b[2J\x9b\u202e.yaml").write_text(
         BASE.replace("name: radiology-report-drafting\n", ""), encoding="utf-8")
     outputs = {kind: tmp_path / f"out.{kind}" for kind in
                ("json", "sarif", "junit", "markdown", "github")}
@@ -669,7 +674,7 @@ def test_file_names_with_control_characters_are_escaped(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "x\\x1b]0;pwned\\x07\\x1b[2J" in result.stdout
     for text in [result.stdout, *(p.read_text(encoding="utf-8") for p in outputs.values())]:
-        assert "\x1b" not in text and "\x07" not in text
+        assert not any(c in text for c in "\x1b\x07\x9b\u202e")
 
 
 def test_baseline_matches_profiles_by_name_when_paths_differ(
@@ -701,3 +706,52 @@ def test_config_catalogs_are_relative_to_the_file(tmp_path: Path,
     assert flag["gate"]["config"] is None
     assert next(c for c in flag["profiles"][0]["checks"]
                 if c["id"] == "compute.availability")["status"] == "fail"
+
+
+def _undescribed(value: object, schema: dict[str, object], path: str) -> list[str]:
+    """Keys of ``value`` that ``schema`` does not name, recursively."""
+    found: list[str] = []
+    if isinstance(value, dict) and isinstance(schema.get("properties"), dict):
+        properties: dict[str, dict[str, object]] = schema["properties"]  # type: ignore[assignment]
+        for key, item in value.items():
+            if key not in properties:
+                found.append(f"{path}.{key}")
+            else:
+                found += _undescribed(item, properties[key], f"{path}.{key}")
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for item in value:
+            found += _undescribed(item, schema["items"], f"{path}[]")  # type: ignore[arg-type]
+    return found
+
+
+def test_every_field_of_the_report_is_described_in_its_schema(
+        bundled: dict[str, Path]) -> None:
+    """The schema accepts fields it does not name (additions within a schema version), so
+    this catches a field added to the report but not to aiceiling/render/report_schema.py."""
+    from aiceiling.render.report_schema import SCHEMA
+
+    document = validate(bundled["json"].read_text())
+    assert sorted(set(_undescribed(document, SCHEMA, "$"))) == []
+
+
+def test_markdown_fits_a_pull_request_comment(tmp_path: Path) -> None:
+    from aiceiling.render.markdown import COMMENT_LIMIT
+
+    for index in range(30):
+        (tmp_path / f"p{index:02}.yaml").write_text(BASE, encoding="utf-8")
+    markdown = cli("check", str(tmp_path), "-f", "markdown").stdout
+    assert len(markdown) <= COMMENT_LIMIT
+    assert "<details>" not in markdown
+    assert "The tables of every check are left out" in markdown
+    assert markdown.count("**fails the gate**") == 30
+    small = cli("check", str(tmp_path / "p00.yaml"), "-f", "markdown").stdout
+    assert "<details>" in small and "left out" not in small
+
+
+def test_vendored_sarif_schema_is_the_shared_one() -> None:
+    from report_schema import SARIF_SCHEMA
+
+    shared = Path(__file__).resolve().parents[2] / "shared" / "schemas" / SARIF_SCHEMA.name
+    if not shared.is_file():
+        pytest.skip("no shared/ folder beside the repository")
+    assert SARIF_SCHEMA.read_bytes() == shared.read_bytes()

@@ -80,6 +80,17 @@ def test_axis_errors(spec: str, message: str) -> None:
     assert str(caught.value).startswith(f"--vary {spec}")
 
 
+@pytest.mark.parametrize("text", [
+    "1", "0", "-3", "0.5", "10.25", "10 kW", "3.35 TB/s", "0.22 EUR/kWh", "381 g/kWh",
+    "5 m3/day", "1e3", "08", "2026-01-01", "yes", "[DE, AT]", "h100-sxm", "'8'", "1,000"])
+def test_values_read_as_yaml_reads_them(text: str) -> None:
+    """Numbers and quantities skip the YAML parser; the result must be YAML's."""
+    from aiceiling.profile.yamlsource import load_text
+    from aiceiling.whatif.scenario import _parse
+
+    assert _parse(text, "t") == load_text(text, "t").data
+
+
 def test_grid_order_last_axis_fastest() -> None:
     axes = (parse_axis("a=1,2"), parse_axis("b=x,y,z"))
     assert size(axes) == 6
@@ -91,7 +102,7 @@ def test_grid_order_last_axis_fastest() -> None:
 def test_fast_scenarios_equal_ordinary_loading() -> None:
     loaded = api.load_profile(ROOT / "profiles/erp-copilot.yaml")
     axes = (parse_axis("deployment.accelerators=4,8,16"),
-            parse_axis("deployment.tensor_parallel=1,2,8"),      # same section: validated together
+            parse_axis("deployment.tensor_parallel=1,2,8"),  # same section: validated together
             parse_axis('site.power_budget="10 kW","60 kW"'),
             parse_axis("workload.traffic.requests_per_s=0.5,2"),
             parse_axis("workload.prompt_tokens=1024,4096"))
@@ -110,6 +121,35 @@ def test_fast_scenarios_equal_ordinary_loading() -> None:
             continue
         assert scenarios.loaded_at(idx).profile.model_dump() == expected.model_dump()
     assert invalid == 2 * 2 * 2  # tensor_parallel 8 does not divide 4 accelerators
+    # A layout the hardware cannot run is caught like any invalid value.
+    with pytest.raises(InputError, match="scale-up domain"):
+        Scenarios(loaded, (parse_axis("deployment.tensor_parallel=8,16"),), on=TODAY)
+
+
+@pytest.mark.parametrize(("profile", "specs"), [
+    ("tests/data/radiology-l40s.yaml", ("deployment.accelerators=1..4",
+                                        'site.power_budget="1 kW".."3 kW":"1 kW"',
+                                        "workload.latency.tpot=30 ms..90 ms:30 ms")),
+    ("profiles/hyperscale-ai-facility.yaml", ("site.power_budget=20 MW..100 MW:40 MW",
+                                              "site.rack_power_limit=40 kW..140 kW:50 kW",
+                                              "site.pue=1.1,1.4")),
+    ("profiles/erp-copilot.yaml", ("deployment.accelerators=8,16",
+                                   "deployment.tensor_parallel=4,8",
+                                   "energy.carbon_budget=1 t/year,100 t/year")),
+])
+def test_reused_estimates_equal_fresh_ones(profile: str, specs: tuple[str, ...]) -> None:
+    """Scenarios that differ only in fields the estimates never read share one build; the
+    rows must be exactly those of building every scenario afresh."""
+    from aiceiling.whatif.sweep import evaluate_rows
+
+    loaded = api.load_profile(ROOT / profile)
+    axes = tuple(parse_axis(spec) for spec in specs)
+    reused = Scenarios(loaded, axes, on=TODAY)
+    fresh = Scenarios(loaded, axes, on=TODAY, reuse=False)
+    assert reused.reuse
+    assert evaluate_rows(reused, 0, size(axes)) == evaluate_rows(fresh, 0, size(axes))
+    builds = sum(len(table) for table in reused._estimates.values())
+    assert builds < size(axes)  # something was reused
 
 
 def test_every_invalid_value_reported_at_once() -> None:
@@ -150,6 +190,9 @@ def test_sweep_pool_equals_one_process() -> None:
 
 
 def test_sweep_on_dask_equals_local() -> None:
+    """On a local Dask cluster (two worker processes). CI installs .[test,dev], without the
+    dask extra, so it skips there; `pip install -e '.[dask]'` runs it (it starts a cluster:
+    a few seconds)."""
     pytest.importorskip("dask")
     pytest.importorskip("distributed")
     vary = {"deployment.accelerators": "1,2,4", "workload.traffic.requests_per_s": "1..4"}
@@ -380,6 +423,15 @@ def test_help_has_example_and_readable_metavars(command: str, metavar: str) -> N
     assert "<list" not in options and "<str>" not in options
 
 
+@pytest.mark.parametrize(("default", "nudged_to"), [
+    ("0.6", "0.54"), ("59", "58"), ("1", "2"), ("381.0 g/kWh", "342.9 g/kWh"),
+    ("bf16", "fp8"), ("fp8", "bf16"), ("the weights' precision", None)])
+def test_defaults_are_nudged_to_a_nearby_value(default: str, nudged_to: str | None) -> None:
+    from aiceiling.whatif.sensitivity import nudged
+
+    assert nudged(default) == nudged_to
+
+
 # -- explain -------------------------------------------------------------------------------------
 def test_explain_cites_each_reference_once_and_only_the_defaults_used() -> None:
     result = run("explain", str(PROFILE), "compute.tpot")
@@ -399,3 +451,31 @@ def test_explain_cites_each_reference_once_and_only_the_defaults_used() -> None:
     assert "default: site.wue" not in defaults
     full = run("explain", str(PROFILE)).stdout
     assert "default: energy.carbon_intensity" in full  # the annual CO2 figure uses it
+
+
+def test_sweep_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
+    pty = pytest.importorskip("pty")
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "aiceiling", "sweep", str(PROFILE),
+             "--vary", "deployment.accelerators=1..3", "-o", str(tmp_path / "g.csv")],
+            stdout=subprocess.PIPE, stderr=follower, env=ENV, timeout=120)
+        os.close(follower)
+        follower = -1
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        if follower != -1:
+            os.close(follower)
+        os.close(leader)
+    assert result.returncode == 0
+    assert b"3/3" in drawn and b"[###" in drawn
+    assert result.stdout == b""

@@ -127,7 +127,11 @@ def onsite_generation(s: Situation) -> Iterator[Candidate]:
         elif lead is None:
             why = f"no sourced lead time for {name}"
         elif late:
-            # Not built by go-live: it counts only once built, like a grid upgrade.
+            # Not built by go-live: it counts only once built, like a grid upgrade — and
+            # helps only if built before the grid's own upgrade lands.
+            upgrade = site.grid_upgrade_lead_time
+            if upgrade is not None and upgrade <= float(lead.value):
+                continue
             edits["site.grid_upgrade_lead_time"] = lead.text
             trade.append(f"not built by go-live ({left:.3g} months)")
         else:
@@ -258,11 +262,15 @@ def water(s: Situation) -> Iterator[Candidate]:
             (f"WUE: {wue.source.title.split('(')[0].strip()} ({wue.as_of})",
              "PUE rises with dry heat rejection in hot hours; the source gives no figure "
              f"('nominal'){pue_room}", "cooling retrofit cost not catalogued"), 3)
-    data, changes = changed(s.data, {"site.wue": "0 L/kWh"})
+    reclaimed = figure(s.catalog.get("water_paths", "reclaimed"), "wue")
+    if reclaimed is None:
+        return
+    data, changes = changed(s.data, {"site.wue": reclaimed.text})
     yield Candidate(
         "water-reclaimed", "cooling make-up water from a reclaimed (non-potable) supply: "
         "none from the potable budget", data, changes, ("physical.water",),
-        ("needs a reclaimed-water line and treatment on site; cost and lead time not "
+        (f"precedent: {reclaimed.source.title.split(':')[0]} ({reclaimed.as_of})",
+         "needs a reclaimed-water line and treatment on site; cost and lead time not "
          "catalogued", "water use itself is unchanged: the budget compared is the potable "
          "supply"), 2)
 
@@ -316,7 +324,7 @@ def denser_systems(s: Situation) -> Iterator[Candidate]:
             (price_text(s.catalog, key, count),
              f"lead time {lead.text} ({lead.as_of})" if isinstance(lead, Figure) else
              "lead time not catalogued",
-             "liquid cooling loops and rack power to match" if len(edits) > 3 else
+             "liquid cooling loops and rack power to match" if "site.cooling" in edits else
              "rack power to match"), 3)
 
 

@@ -407,10 +407,12 @@ def hybrid_core(s: Situation) -> Iterator[Candidate]:
         if given:
             edits["governance.provides"] = [*(gov.provides if gov else []), *given]
         data, changes = changed(s.data, edits)
+        more = f"; {count} accelerators carry the model's peak unbatched" \
+            if count > p.deployment.accelerators else ""
         yield Candidate(
             "hybrid-deterministic-core", "hybrid deterministic core: a replayable rule path "
             f"decides at fixed latency and provides {', '.join(given) or 'no missing control'}"
-            "; the model scores beside it", data, changes,
+            f"; the model scores beside it{more}", data, changes,
             ("governance.determinism", "governance.controls"),
             ("two decision paths to keep consistent; the rules must be written and "
              "validated (not estimated)",), 3)

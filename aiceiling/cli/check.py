@@ -84,7 +84,6 @@ Exit codes: 0 nothing at or above --fail-on (default unknown), 1 some check is (
     from aiceiling import api, gate
     from aiceiling import config as config_file
     from aiceiling.catalog import Catalog
-    from aiceiling.checks import warning_margin
     from aiceiling.errors import InputError
 
     try:
@@ -127,21 +126,10 @@ Exit codes: 0 nothing at or above --fail-on (default unknown), 1 some check is (
         except InputError as exc:
             _invalid(exc.diagnostics)
     shared = Catalog(tuple(catalog if catalog is not None else settings.catalogs or ()))
-    reports = []
     progress = _progress(len(paths), quiet)
-    with warning_margin(share):
-        for index, path in enumerate(paths):
-            progress(index, path)
-            try:
-                report = api.check_file(path, list(set_ or []), shared, on=run.today,
-                                        use_waivers=not no_waivers)
-            except InputError as exc:
-                errors.extend(exc.diagnostics)
-                continue
-            report = gate.select(report, run)
-            if previous is not None:
-                gate.compare(report, previous)
-            reports.append(report)
+    reports, failures = gate.check(paths, run, overrides=set_ or (), catalog=shared,
+                                   baseline=previous, progress=progress)
+    errors += failures
     progress(len(paths), "")
     for diagnostic in errors:
         print(diagnostic, file=sys.stderr)
@@ -221,7 +209,8 @@ def _outputs(specs: list[str], output: str | None) -> list[tuple[Format, str | N
 
 def _expand(profiles: list[str]) -> tuple[list[str], list["Diagnostic"]]:
     """Profile paths: folders expanded to every *.yaml under them (hidden ones left out),
-    sorted; ``-`` (standard input) at most once."""
+    sorted; each file once, however often it is named; ``-`` (standard input) at most
+    once."""
     from pathlib import Path
 
     from aiceiling.errors import Diagnostic
@@ -230,6 +219,7 @@ def _expand(profiles: list[str]) -> tuple[list[str], list["Diagnostic"]]:
     errors: list[Diagnostic] = []
     if profiles.count("-") > 1:
         _usage("standard input (-) can be read only once")
+    seen: set[str] = set()
     for profile in profiles:
         if profile != "-" and os.path.isdir(profile):
             found = sorted(str(p) for p in Path(profile).rglob("*.yaml")
@@ -238,9 +228,13 @@ def _expand(profiles: list[str]) -> tuple[list[str], list["Diagnostic"]]:
             if not found:
                 errors.append(Diagnostic(profile, None, None, "",
                                          "folder holds no *.yaml profile"))
-            paths.extend(found)
         else:
-            paths.append(profile)
+            found = [profile]
+        for path in found:
+            key = path if path == "-" else os.path.realpath(path)
+            if key not in seen:
+                seen.add(key)
+                paths.append(path)
     return paths, errors
 
 

@@ -1,4 +1,14 @@
-"""Show the derivation of every figure: formula, inputs with units, constants and sources."""
+"""Show the derivation of every figure: formula, inputs with units, constants and sources.
+
+Each source is cited once, numbered; with a CHECK_ID, only that check's figures and the
+defaults they used.
+
+Examples:
+
+\b
+  aiceiling explain design.yaml
+  aiceiling explain design.yaml energy.power_budget --set site.pue=1.3
+"""
 
 import sys
 from typing import Annotated
@@ -30,16 +40,19 @@ USES = {
 
 
 def explain(
-    profile: Annotated[str, typer.Argument(help="Profile YAML file.", show_default=False)],
+    profile: Annotated[str, typer.Argument(metavar="PROFILE", help="Profile YAML file.",
+                                           show_default=False)],
     check_id: Annotated[str | None, typer.Argument(
         metavar="[CHECK_ID]", help="One check, e.g. energy.power_budget; all when omitted.")]
         = None,
     set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a field: PATH=VALUE (YAML, units allowed), repeatable.")] = None,
+        "--set", metavar="PATH=VALUE",
+        help="Override a field (YAML value, units allowed), repeatable.")] = None,
     catalog: Annotated[list[str] | None, typer.Option(
-        "--catalog", help="Overlay catalog YAML with your own entries, repeatable.")] = None,
-    today: Annotated[str | None, typer.Option(help="Evaluate as of this date (YYYY-MM-DD).")]
-        = None,
+        "--catalog", metavar="FILE",
+        help="Overlay catalog YAML with your own entries, repeatable.")] = None,
+    today: Annotated[str | None, typer.Option(metavar="YYYY-MM-DD",
+                                              help="Evaluate as of this date.")] = None,
 ) -> None:
     """Show the derivation of every figure: formula, inputs with units, constants and sources."""
     import datetime as dt

@@ -10,7 +10,8 @@ from aiceiling.whatif.compare import Comparison
 
 MAX_CELL = 28
 _STATUS = {"pass": "32", "warn": "33", "fail": "1;31", "waived": "36", "skip": "2",
-           "feasible": "1;32", "at-risk": "1;33", "infeasible": "1;31"}
+           "unknown": "35", "feasible": "1;32", "at-risk": "1;33", "undetermined": "1;35",
+           "infeasible": "1;31"}
 
 
 def _fit(text: str, width: int) -> str:

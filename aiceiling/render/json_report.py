@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aiceiling import __version__, gate
@@ -100,4 +101,13 @@ def render(reports: list[Report], errors: list[Diagnostic] | None = None,
         "errors": [{"file": d.file, "line": d.line, "column": d.column,
                     "field": d.field, "message": d.message} for d in errors],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return _INERT.sub(_u_escape, json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+
+
+# JSON escapes C0 controls itself; DEL, C1 controls, line separators and bidirectional
+# overrides (say, in a file name) would reach a terminal that prints the report raw.
+_INERT = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _u_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"

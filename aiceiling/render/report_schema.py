@@ -77,6 +77,13 @@ _PROFILE = _object(
      "waivers": {"type": "array", "items": _WAIVER},
      "failing": {**_TEXTS, "description": "ids of the checks that fail the run"}},
     {"augmentation_blocked_by": _TEXT,
+     "layout": _object(
+         {"label": _TEXT, "tensor_parallel": {"type": "integer", "minimum": 1},
+          "pipeline_parallel": {"type": "integer", "minimum": 1},
+          "expert_parallel": {"type": "integer", "minimum": 1},
+          "data_parallel": {"type": "integer", "minimum": 1},
+          "attention_data_parallel": {"type": "boolean"}},
+         description="an LLM's replica layout: TP × PP × EP × DP"),
      "coverage": {"description": "checks evaluated / checks whose limit the profile sets"}})
 
 _GATE = _object(

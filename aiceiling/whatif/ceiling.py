@@ -22,9 +22,9 @@ from typing import Any, NamedTuple
 from aiceiling.checks import FAIL, WARN, Result
 from aiceiling.errors import Diagnostic, InputError
 from aiceiling.evaluation import Report
-from aiceiling.profile.load import LoadedProfile
+from aiceiling.profile.load import LoadedProfile, model_at
 from aiceiling.whatif.grid import Axis, split_path
-from aiceiling.whatif.scenario import Scenarios, _model_at
+from aiceiling.whatif.scenario import Scenarios
 
 MAX_STEPS = 30          # factors of two tried in one direction (2^30 ≈ 1e9)
 RELATIVE_TOLERANCE = 2e-4  # finer than the 4 significant digits reported
@@ -136,7 +136,7 @@ def _dimension(parts: tuple[str | int, ...]) -> str:
     """SI unit of the field at ``parts`` ('' for counts and plain numbers)."""
     from aiceiling.profile.model import SI_UNITS
 
-    cls = _model_at(parts[:-1])
+    cls = model_at(parts[:-1])
     leaf = parts[-1]
     if cls is None or not isinstance(leaf, str) or leaf not in cls.model_fields:
         return ""

@@ -18,19 +18,24 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from typing import Any
 
 from pydantic import ValidationError
 
 from aiceiling.errors import InputError
+from aiceiling.estimates import Estimates, build
 from aiceiling.evaluation import Report, evaluate
-from aiceiling.profile.load import LoadedProfile, _unwrap, apply_overrides, load_document
+from aiceiling.profile.load import LoadedProfile, model_at, with_overrides
 from aiceiling.profile.model import Profile
-from aiceiling.profile.yamlsource import Document, Path, load_text
-from aiceiling.resolve import resolve
+from aiceiling.profile.yamlsource import Path, load_text
+from aiceiling.resolve import profile_layout_errors, resolve
 from aiceiling.whatif.grid import Axis
 
-_CACHE_LIMIT = 50_000
+# Bounds on what a sweep keeps, whatever the grid's size: validated sections (small) and
+# reusable estimates (tens of kB each). A full cache is emptied: correct, just slower.
+_CACHE_LIMIT = 10_000
+_ESTIMATES_LIMIT = 1_000
 # The fields aiceiling.resolve reads: a grid that changes none of them reuses the base
 # profile's resolved model, hardware and place.
 _RESOLVE_READS = (("workload", "model"), ("deployment", "hardware"), ("deployment", "region"),
@@ -49,19 +54,57 @@ class _Slow(Exception):
     """A path the fast builder cannot take; the ordinary path can."""
 
 
-def _model_at(parts: Path) -> Any:
-    """The pydantic model class of the section at ``parts``, or None if not one model."""
-    classes: list[Any] = [Profile]
-    for part in parts:
-        if isinstance(part, int):
-            continue  # a list element: _unwrap already gave the element's model
-        found: list[Any] = []
-        for cls in classes:
-            info = cls.model_fields.get(part)
-            if info is not None:
-                found.extend(_unwrap(info.annotation))
-        classes = found
-    return classes[0] if len(classes) == 1 else None
+# -- estimates reused across scenarios ---------------------------------------------------------
+# Building the estimates is a deterministic function of the profile (with the same resolved
+# entries and catalog): if building them for one scenario never read a varied field, every
+# scenario that differs only in such fields gets the very same estimates. The sections that
+# hold varied fields are instances of a subclass that notes which of those fields are read
+# while the estimates are built; a scenario whose values agree on every noted field reuses
+# them. Limits that only checks read (site.power_budget, budgets) then cost no estimation.
+_READS: set[int] | None = None
+
+
+_NOTING: dict[tuple[Any, frozenset[tuple[str, int]]], Any] = {}
+
+
+def _noting(cls: Any, watched: dict[str, int]) -> Any:
+    """A subclass of the section model ``cls`` noting reads of ``watched`` fields (field →
+    axis number) into ``_READS`` while it is set (made once per process and kind)."""
+    key = (cls, frozenset(watched.items()))
+    made = _NOTING.get(key)
+    if made is None:
+        made = _NOTING[key] = _subclass(cls, watched)
+    return made
+
+
+def _subclass(cls: Any, watched: dict[str, int]) -> Any:
+    sub = type(cls.__name__, (cls,), {"__module__": cls.__module__,
+                                      "__qualname__": cls.__qualname__})
+    # A property per watched field, set after pydantic built the class: it takes precedence
+    # over the instance's __dict__ where pydantic keeps the value, so only reads of watched
+    # fields run Python code; validation, copies and dumps use __dict__ directly.
+    for name, axis in watched.items():
+        setattr(sub, name, property(_reader(name, axis)))
+    return sub
+
+
+def _reader(name: str, axis: int) -> Any:
+    def read(self: Any) -> Any:
+        if _READS is not None:
+            _READS.add(axis)
+        return self.__dict__[name]
+    return read
+
+
+def _build_noting(loaded: LoadedProfile) -> tuple[Estimates, set[int]]:
+    """The estimates of a scenario, and the axes whose fields building them read."""
+    global _READS
+    _READS = set()
+    try:
+        estimates = build(loaded.profile, loaded.resolved, loaded.catalog)
+        return estimates, _READS
+    finally:
+        _READS = None
 
 
 def _raw_at(data: Any, parts: Path) -> dict[str, Any]:
@@ -81,19 +124,31 @@ def _raw_at(data: Any, parts: Path) -> dict[str, Any]:
     return copy.deepcopy(node)
 
 
-def _replace_at(obj: Any, parts: Path, new: Any) -> Any:
-    """A copy of ``obj`` with the node at ``parts`` replaced by ``new``."""
-    if not parts:
-        return new
-    head, rest = parts[0], parts[1:]
-    if isinstance(head, int):
+def _replace_all(obj: Any, changes: list[tuple[Path, Any]]) -> Any:
+    """A copy of ``obj`` with the node at each path replaced (one copy per node touched; a
+    change inside a replaced node applies to the replacement)."""
+    whole = [new for parts, new in changes if not parts]
+    if whole:
+        obj = whole[0]
+    deeper: dict[str | int, list[tuple[Path, Any]]] = {}
+    for parts, new in changes:
+        if parts:
+            deeper.setdefault(parts[0], []).append((parts[1:], new))
+    if not deeper:
+        return obj
+    if isinstance(obj, list):
         items = list(obj)
-        items[head] = _replace_at(items[head], rest, new)
+        for head, sub in deeper.items():
+            assert isinstance(head, int)
+            items[head] = _replace_all(items[head], sub)
         return items
-    child = getattr(obj, head)
-    if rest and child is None:
-        raise _Slow
-    return obj.model_copy(update={head: _replace_at(child, rest, new)})
+    update = {}
+    for head, sub in deeper.items():
+        child = getattr(obj, str(head))
+        if child is None and any(rest for rest, _ in sub):
+            raise _Slow  # a section the profile leaves out, with a field inside it varied
+        update[str(head)] = _replace_all(child, sub)
+    return obj.model_copy(update=update)
 
 
 class Scenarios:
@@ -105,7 +160,7 @@ class Scenarios:
 
     def __init__(self, loaded: LoadedProfile, axes: tuple[Axis, ...], *,
                  on: dt.date, use_waivers: bool = True, origin: str = "--vary",
-                 validate: bool = True) -> None:
+                 validate: bool = True, reuse: bool = True) -> None:
         self.loaded, self.axes, self.on, self.use_waivers = loaded, axes, on, use_waivers
         self.origin = origin
         self.parts = [axis.parts for axis in axes]
@@ -123,13 +178,19 @@ class Scenarios:
         for i, parts in enumerate(self.parts):
             groups.setdefault(parts[:-1], []).append(i)
         self.groups = sorted(groups.items(), key=lambda item: len(item[0]))
-        self.fast = all(isinstance(parts[-1], str) and _model_at(parent) is not None
+        self.fast = all(isinstance(parts[-1], str) and model_at(parent) is not None
                         for parent, members in self.groups for parts in
                         (self.parts[members[0]],))
         self._sections: dict[tuple[int, tuple[int, ...]], Any] = {}
         self.same_resolution = not any(
             parts[:len(read)] == read or read[:len(parts)] == parts
             for parts in self.parts for read in _RESOLVE_READS)
+        self._classes = [_noting(model_at(parent), {str(self.parts[m][-1]): m
+                                                     for m in members})
+                         if self.fast else None for parent, members in self.groups]
+        # axes read → (their value indexes → estimates); see _noting.
+        self.reuse = reuse and self.fast and self.same_resolution
+        self._estimates: dict[tuple[int, ...], dict[tuple[int, ...], Estimates]] = {}
         if self.fast and axes:
             try:
                 self._fast_profile(tuple(0 for _ in axes))
@@ -154,6 +215,8 @@ class Scenarios:
             siblings = [j for j, parts in enumerate(self.parts)
                         if j != i and parts[:-1] == self.parts[i][:-1]]
             for text in axis.values:
+                if self._valid_quickly(i, text):
+                    continue
                 try:
                     self._slow((f"{axis.path}={text}",))
                     continue
@@ -174,12 +237,31 @@ class Scenarios:
         if errors:
             raise InputError(errors)
 
+    def _valid_quickly(self, axis: int, text: str) -> bool:
+        """Whether one value is valid, checked on its section alone (microseconds, not the
+        milliseconds of loading the whole profile). False means "ask the ordinary path", which
+        also words the error: always for catalog ids, lists and mappings of figures."""
+        parts = self.parts[axis]
+        parent, leaf = parts[:-1], parts[-1]
+        cls = model_at(parent)
+        if cls is None or not isinstance(leaf, str) or any(
+                parts[:len(read)] == read or read[:len(parts)] == parts
+                for read in _RESOLVE_READS):
+            return False
+        try:
+            raw = _raw_at(self.loaded.document.data, parent)
+            raw[leaf] = _parse(text, "")
+            section = cls.model_validate(raw)
+            if parent != ("deployment",):
+                return True  # the layout check reads only the deployment section
+            profile = _replace_all(self.loaded.profile, [(parent, section)])
+        except (ValidationError, InputError, _Slow):
+            return False
+        resolved = self.loaded.resolved
+        return not profile_layout_errors(profile, resolved.model, resolved.hardware)
+
     def _slow(self, overrides: tuple[str, ...]) -> LoadedProfile:
-        base = self.loaded.document
-        document = Document(base.file, copy.deepcopy(base.data), base.positions)
-        document.overrides.update(base.overrides)
-        apply_overrides(document, list(overrides))
-        return load_document(document, None, self.loaded.catalog)
+        return with_overrides(self.loaded, list(overrides))
 
     def overrides(self, indexes: tuple[int, ...]) -> tuple[str, ...]:
         """The ``--set`` texts of one scenario."""
@@ -194,7 +276,7 @@ class Scenarios:
             raw = _raw_at(self.loaded.document.data, parent)
             for m in members:
                 raw[str(self.parts[m][-1])] = copy.deepcopy(self.values[m][indexes[m]])
-            cls = _model_at(parent)
+            cls = self._classes[group] or model_at(parent)
             try:
                 cached = cls.model_validate(raw)
             except ValidationError:
@@ -213,34 +295,72 @@ class Scenarios:
         return cached
 
     def _fast_profile(self, indexes: tuple[int, ...]) -> Profile:
-        profile = self.loaded.profile
-        for group, (parent, _) in enumerate(self.groups):
-            profile = _replace_at(profile, parent, self._section(group, indexes))
+        profile: Profile = _replace_all(self.loaded.profile, [
+            (parent, self._section(group, indexes))
+            for group, (parent, _) in enumerate(self.groups)])
         return profile
 
     def loaded_at(self, indexes: tuple[int, ...]) -> LoadedProfile:
         """One scenario, loaded: its profile and what its catalog ids resolve to. Raises
         InputError if the combination is invalid."""
+        return self._loaded(indexes)[0]
+
+    def _loaded(self, indexes: tuple[int, ...]) -> tuple[LoadedProfile, bool]:
+        """The scenario, and whether it was built the fast way (its sections note reads)."""
         if not self.fast:
-            return self._slow(self.overrides(indexes))
+            return self._slow(self.overrides(indexes)), False
         try:
             profile = self._fast_profile(indexes)
         except _Slow:
-            return self._slow(self.overrides(indexes))
+            return self._slow(self.overrides(indexes)), False
         base = self.loaded
         resolved = base.resolved if self.same_resolution else resolve(profile, base.catalog)
-        return LoadedProfile(base.file, base.document, profile, resolved, base.catalog)
+        if profile_layout_errors(profile, resolved.model, resolved.hardware):
+            # The layout the scenario fixes cannot run: the ordinary path words why.
+            return self._slow(self.overrides(indexes)), False
+        return LoadedProfile(base.file, base.document, profile, resolved, base.catalog), True
 
     def report(self, indexes: tuple[int, ...]) -> Report:
         """Evaluate one scenario. Raises InputError if the combination is invalid."""
+        loaded, fast = self._loaded(indexes)
+        estimates = None
+        if self.reuse and fast:
+            for read, table in self._estimates.items():
+                estimates = table.get(tuple(indexes[a] for a in read))
+                if estimates is not None:
+                    break
+            else:
+                estimates, reads = _build_noting(loaded)
+                read = tuple(sorted(reads))
+                if any(len(axis.values) > 1 for a, axis in enumerate(self.axes)
+                       if a not in reads):
+                    # Reusable by the scenarios differing only in an axis not read; when
+                    # every varying axis was read, no other scenario can reuse it: not kept.
+                    table = self._estimates.setdefault(read, {})
+                    if len(table) >= _ESTIMATES_LIMIT:
+                        table.clear()
+                    table[tuple(indexes[a] for a in read)] = estimates
         # Rows carry no file positions: skip locating each check's field in the YAML.
-        return evaluate(self.loaded_at(indexes), on=self.on, use_waivers=self.use_waivers,
-                        locate=False)
+        return evaluate(loaded, on=self.on, use_waivers=self.use_waivers, locate=False,
+                        estimates=estimates)
+
+
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)\.[0-9]+")
+_QUANTITY = re.compile(r"-?[0-9][0-9.]* [A-Za-z][A-Za-z0-9/%]*")
 
 
 def _parse(text: str, where: str) -> Any:
-    """A value text as YAML, as ``--set`` reads it."""
-    return load_text(text, where).data if text.strip() else ""
+    """A value text as YAML, as ``--set`` reads it; plain numbers and quantities such as
+    ``10 kW`` (what ranges make) without starting a YAML parser."""
+    stripped = text.strip()
+    if _INTEGER.fullmatch(stripped):
+        return int(stripped)
+    if _DECIMAL.fullmatch(stripped):
+        return float(stripped)
+    if _QUANTITY.fullmatch(stripped):
+        return stripped
+    return load_text(text, where).data if stripped else ""
 
 
 def _diag(file: str, field: str, message: str) -> Any:

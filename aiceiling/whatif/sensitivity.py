@@ -12,7 +12,7 @@ import datetime as dt
 
 from aiceiling.errors import InputError
 from aiceiling.evaluation import Report, evaluate
-from aiceiling.profile.load import LoadedProfile
+from aiceiling.profile.load import LoadedProfile, with_overrides
 
 _PRECISIONS = ("bf16", "fp16", "fp8", "int8", "fp4", "int4", "fp32")
 
@@ -32,7 +32,7 @@ def nudged(value: str) -> str | None:
     if number.is_integer() and "." not in text.split()[0]:
         changed = str(int(number) - 1 if number > 1 else int(number) + 1)
     else:
-        changed = repr(number * 0.9 if number else 1.0)
+        changed = f"{number * 0.9:.6g}" if number else "1"
     return f"{changed} {unit}".strip()
 
 
@@ -47,8 +47,6 @@ def defaults_used(loaded: LoadedProfile, report: Report, keys: list[str],
                   checks: list[str], *, on: dt.date | None = None) -> dict[str, list[str]]:
     """For each default the report's estimates assumed: the figures among ``keys`` and the
     checks among ``checks`` whose value changes when that default is changed."""
-    from aiceiling.api import load_profile
-
     base = _figures(report, keys, checks)
     used: dict[str, list[str]] = {}
     for assumption in report.estimates.assumptions:
@@ -57,7 +55,7 @@ def defaults_used(loaded: LoadedProfile, report: Report, keys: list[str],
             used[assumption.field] = list(base)  # cannot tell: shown with every figure
             continue
         try:
-            again = evaluate(load_profile(loaded, [f"{assumption.field}={other}"]), on=on)
+            again = evaluate(with_overrides(loaded, [f"{assumption.field}={other}"]), on=on)
         except InputError:
             used[assumption.field] = list(base)
             continue
