@@ -222,7 +222,7 @@ def test_cli_exit_2_for_tensor_parallel_not_dividing_heads(tmp_path: Path) -> No
     result = _cli("check", str(_write(tmp_path, tensor_parallel=6)))
     assert result.returncode == 2
     assert "deployment.tensor_parallel: tensor parallelism 6 does not divide the 64 " \
-        "attention heads of Llama 3.1 70B" in result.stderr
+        "attention heads (Llama 3.1 70B)" in result.stderr
     assert "Traceback" not in result.stderr
 
 
