@@ -84,7 +84,6 @@ Exit codes: 0 nothing at or above --fail-on (default unknown), 1 some check is (
     from aiceiling import api, gate
     from aiceiling import config as config_file
     from aiceiling.catalog import Catalog
-    from aiceiling.checks import warning_margin
     from aiceiling.errors import InputError
 
     try:
@@ -127,21 +126,10 @@ Exit codes: 0 nothing at or above --fail-on (default unknown), 1 some check is (
         except InputError as exc:
             _invalid(exc.diagnostics)
     shared = Catalog(tuple(catalog if catalog is not None else settings.catalogs or ()))
-    reports = []
     progress = _progress(len(paths), quiet)
-    with warning_margin(share):
-        for index, path in enumerate(paths):
-            progress(index, path)
-            try:
-                report = api.check_file(path, list(set_ or []), shared, on=run.today,
-                                        use_waivers=not no_waivers)
-            except InputError as exc:
-                errors.extend(exc.diagnostics)
-                continue
-            report = gate.select(report, run)
-            if previous is not None:
-                gate.compare(report, previous)
-            reports.append(report)
+    reports, failures = gate.check(paths, run, overrides=set_ or (), catalog=shared,
+                                   baseline=previous, progress=progress)
+    errors += failures
     progress(len(paths), "")
     for diagnostic in errors:
         print(diagnostic, file=sys.stderr)

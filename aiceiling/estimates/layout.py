@@ -148,20 +148,20 @@ def choose_layout(ctx: Ctx, weights: float, kv_seq: float, reserve: float,
 
     tps = [g_tp] if g_tp else [t for t in range(1, limit + 1)
                                if (linked or t == 1) and shape_of.heads % t == 0]
-    candidates: list[lay.Layout] = []
-    for tp in tps:
+
+    def layouts_for(tp: int, pps: list[int]) -> list[lay.Layout]:
+        """The valid layouts at ``tp`` over ``pps`` stages that fit one sequence."""
         # A dimension the profile leaves out while fixing another takes the engines'
         # default (no expert parallelism, no attention DP, one stage).
         eps = [g_ep] if g_ep else [1] if given else \
             ([1, tp] if shape_of.experts > 1 and tp > 1 else [1])
         adps = [g_adp] if g_adp is not None else [False] if given else \
             ([False, True] if shape_of.mla and tp > 1 else [False])
+        out: list[lay.Layout] = []
         for ep in dict.fromkeys(eps):
             for adp in adps:
                 if adp and ep != tp:
                     continue
-                pps = [g_pp or 1] if g_tp or g_pp else \
-                    [pp for pp in range(1, limit // tp + 1) if linked or pp == 1]
                 layouts = [lay.Layout(tp, pp, ep, n // (tp * pp), bool(adp)) for pp in pps
                            if tp * pp <= n]
                 layouts = [lo for lo in layouts if given or valid(lo)]
@@ -169,7 +169,21 @@ def choose_layout(ctx: Ctx, weights: float, kv_seq: float, reserve: float,
                 if fitting and not (g_tp or g_pp):
                     first = fitting[0].pp
                     fitting = [lo for lo in fitting if lo.pp <= first * _PP_SPAN]
-                candidates.extend(fitting or ([] if not given else layouts))
+                out.extend(fitting or ([] if not given else layouts))
+        return out
+
+    if g_tp or g_pp:
+        candidates = [lo for tp in tps for lo in layouts_for(tp, [g_pp or 1])]
+    else:
+        # Tensor parallelism inside the scale-up domain; pipeline stages only when the
+        # widest valid tensor-parallel group cannot hold the model, as engines advise
+        # ("tensor parallel size the GPUs in each node, pipeline parallel size the number
+        # of nodes", vLLM docs, Distributed Inference and Serving).
+        candidates = [lo for tp in tps for lo in layouts_for(tp, [1])]
+        widest = [t for t in tps if valid(lay.Layout(t))]
+        if not candidates and widest and linked:
+            tp = max(widest)
+            candidates = layouts_for(tp, list(range(2, limit // tp + 1)))
     if not candidates:  # nothing fits: the layout with the most memory, to show how far off
         tp = max(tps) if tps else 1
         deepest = max(1, limit // tp) if linked else 1
@@ -187,6 +201,19 @@ def choose_layout(ctx: Ctx, weights: float, kv_seq: float, reserve: float,
         return choice(candidates[0], None)
 
     scale_up = _fabric(hw, rates.link_bandwidth)
+    eff_compute, eff_attention, overhead = rates.eff_compute, rates.eff_attention, \
+        calibration.LAYER_OVERHEAD_S
+    efficiency = p.workload.efficiency
+    if shape_of.mla and shape_of.experts > 1 and not (efficiency and efficiency.compute):
+        # Fine-grained experts with latent attention run far below dense matmul rates.
+        eff_compute = eff_attention = calibration.EFF_COMPUTE_MLA_MOE
+        overhead += calibration.MLA_MOE_LAYER_OVERHEAD_S
+        ctx.out.assumptions = [a for a in ctx.out.assumptions
+                               if a.field != "workload.efficiency.compute"]
+        ctx.out.assume("workload.efficiency.compute", f"{eff_compute:g}",
+                       "calibrated for MLA + fine-grained MoE kernels (vLLM, expert "
+                       "parallel): ML.ENERGY DeepSeek-V3.1 on 8x B200, "
+                       f"+{calibration.MLA_MOE_LAYER_OVERHEAD_S * 1e6:g} µs per layer")
 
     def replica_of(layout: lay.Layout) -> serving.Replica:
         inside = domain is None or layout.group <= domain
@@ -194,11 +221,11 @@ def choose_layout(ctx: Ctx, weights: float, kv_seq: float, reserve: float,
             collectives.SCALE_OUT
         return serving.Replica(
             peak_flops=rates.peak_flops, bandwidth=rates.bandwidth,
-            eff_compute=rates.eff_compute, eff_bandwidth=rates.eff_bandwidth, tp=layout.tp,
+            eff_compute=eff_compute, eff_bandwidth=rates.eff_bandwidth, tp=layout.tp,
             pp=layout.pp, link_bandwidth=fabric.bandwidth,
             allreduce_latency=fabric.base_latency, hop_latency=fabric.hop_latency,
-            attention_flops=rates.attention_flops, eff_attention=rates.eff_attention,
-            layer_overhead=calibration.LAYER_OVERHEAD_S, ep=layout.ep,
+            attention_flops=rates.attention_flops, eff_attention=eff_attention,
+            layer_overhead=overhead, ep=layout.ep,
             attention_dp=layout.attention_dp,
             kv_replication=lay.kv_replication(layout, shape_of.kv_heads),
             stage_link=scale_up if inside else collectives.SCALE_OUT)

@@ -231,10 +231,12 @@ def prefill_time(replica: Replica, model: Transformer, prompt_tokens: float,
                  sequences: float = 1.0) -> float:
     """Time to prefill ``sequences`` prompts of ``prompt_tokens`` tokens together. [s]
 
-    With pp stages the prompts go through in m micro-batches; the last leaves after
-    m + pp − 1 stage slots of a full pass / pp each, the pipeline's fill and drain bubble
-    (Huang et al. 2019, "GPipe", arXiv:1811.06965, §2.2); one prompt alone crosses every
-    stage in turn.
+    With pp stages the prompts go through as m micro-batches, one per stage: under
+    continuous batching the stages stay fed, so the batch takes one full pass of one
+    micro-batch. GPipe's fill-and-drain bubble, (pp − 1) / (m + pp − 1) of the time
+    (Huang et al. 2019, "GPipe", arXiv:1811.06965, §2.2), belongs to a flushed batch; here
+    the bubble is the stages left idle when fewer prompts than stages are in flight (one
+    prompt alone crosses every stage in turn).
     """
     m = micro_batches(replica, sequences)
     per = sequences / m
@@ -243,11 +245,9 @@ def prefill_time(replica: Replica, model: Transformer, prompt_tokens: float,
               + 2.0 * model.lm_head_params) * per
     attention = 2.0 * model.layers * prompt_tokens ** 2 * _prefill_dim(model) * per
     kv_written = model.kv_bytes_per_token * replica.kv_replication * tokens
-    one_pass = step_time(replica, matmul, _weights_read(replica, model, tokens), attention,
-                         kv_written, model.layers) + \
-        tensor_parallel_time(replica, model, tokens)
-    return (m + replica.pp - 1) / replica.pp * one_pass + \
-        pipeline_time(replica, model, tokens)
+    return step_time(replica, matmul, _weights_read(replica, model, tokens), attention,
+                     kv_written, model.layers) + \
+        tensor_parallel_time(replica, model, tokens) + pipeline_time(replica, model, tokens)
 
 
 def _window_tokens(context: float, model: Transformer) -> float:
