@@ -47,7 +47,7 @@ def scale_out(s: Situation) -> Iterator[Candidate]:
     heads = s.resolved.model.heads
     group = int(s.facts.get("group") or p.deployment.tensor_parallel or 1)
     node = min(hw.node_size or NODE, NODE)  # TP stays inside an 8-GPU NVLink node
-    extra = (f"{price_text(s.catalog, hw.id, 0)}", "more power, racks and cooling")
+    site = "more power, racks and cooling"
     if (memory or latency) and group < node:
         target = max(node, math.ceil(n / node) * node)
         tp = _tensor_parallel(heads, target, node)
@@ -57,7 +57,7 @@ def scale_out(s: Situation) -> Iterator[Candidate]:
             "scale-out-node", f"one node's worth: {target}× {hw.id}, tensor parallel {tp} "
             f"(was {n}, {group} per replica)", data, changes,
             ("compute.memory_fit", "compute.tpot", "compute.ttft", "compute.throughput"),
-            (price_text(s.catalog, hw.id, target - n, more=True), extra[1]), 1)
+            (price_text(s.catalog, hw.id, target - n, more=True), site), 1)
     if volume:
         shares = [s.results[i].used or 0.0 for i in ("compute.throughput",
                                                      "compute.training_time")
@@ -72,7 +72,7 @@ def scale_out(s: Situation) -> Iterator[Candidate]:
         yield Candidate("more-accelerators", f"{target}× {hw.id} instead of {n} "
                         f"({step} per replica, {target // step} replicas)", data, changes,
                         ("compute.throughput", "compute.training_time"),
-                        (price_text(s.catalog, hw.id, target - n, more=True), extra[1]), 1)
+                        (price_text(s.catalog, hw.id, target - n, more=True), site), 1)
 
 
 def capped_throughput(cap_w: float, tdp_w: float, compute_util: float,
