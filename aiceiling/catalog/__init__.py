@@ -107,6 +107,10 @@ class Catalog:
         self._overlay: dict[str, dict[str, Entry]] = {}       # section → overlay entries
         self._parsed: dict[str, dict[str, Entry]] = {}        # section → entries parsed so far
         self._aliases: dict[str, dict[str, str]] = {}
+        self._constants: dict[tuple[str, str], Figure] = {}
+        # Figures derived from the catalog alone (a fitted route factor), computed once per
+        # catalog: a sweep evaluates thousands of scenarios against the same data.
+        self.derived: dict[str, Any] = {}
 
     # -- loading --------------------------------------------------------------------
     def _file(self, name: str) -> dict[str, Any]:
@@ -177,11 +181,16 @@ class Catalog:
 
     def constant(self, file: str, path: str) -> Figure:
         """A single sourced constant such as ``networks:fiber.propagation``."""
+        known = self._constants.get((file, path))
+        if known is not None:
+            return known
         section, _, key = path.partition(".")
         value = (self._file(file).get(section) or {}).get(key)
         if value is None:
             raise CatalogError(f"{file}.yaml has no {path}")
-        return _figure(value, _FIGURES[section][key], self._sources[file], f"{file}:{path}")
+        figure = _figure(value, _FIGURES[section][key], self._sources[file], f"{file}:{path}")
+        self._constants[(file, path)] = figure
+        return figure
 
     def measured_rtts(self) -> list[tuple[float, float]]:
         """Published round trips with a great-circle distance: (distance [m], RTT [s])."""

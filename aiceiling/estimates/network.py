@@ -43,8 +43,11 @@ def estimate(ctx: Ctx) -> float | None:
 
 
 def route_factor(ctx: Ctx) -> float:
-    propagation = ctx.catalog.constant("networks", "fiber.propagation").value
-    factor = network.fit_route_factor(ctx.catalog.measured_rtts(), propagation)
+    factor = ctx.catalog.derived.get("route_factor")
+    if factor is None:
+        propagation = ctx.catalog.constant("networks", "fiber.propagation").value
+        factor = network.fit_route_factor(ctx.catalog.measured_rtts(), propagation)
+        ctx.catalog.derived["route_factor"] = factor
     ctx.out.facts["route_factor"] = factor
     return factor
 
