@@ -312,14 +312,17 @@ def profile_layout_errors(profile: Profile, model: ModelSpec,
         model.layers, model.heads, None if model.mla else model.kv_heads, model.experts,
         0.0, 0.0, 0.0, 0.0, 0.0, bool(model.mla))
     domain = scale_up_domain(hw) if hw is not None else None
-    field = {"attention": "tensor_parallel", "KV heads": "tensor_parallel",
-             "pipeline": "pipeline_parallel", "expert parallelism": "expert_parallel",
-             "data-parallel": "attention_data_parallel", "scale-up": "tensor_parallel"}
+    # Which field each problem is about, most specific first.
+    field = (("scale-up", "tensor_parallel"), ("data-parallel", "attention_data_parallel"),
+             ("expert parallelism", "expert_parallel"), ("pipeline", "pipeline_parallel"))
     out: list[tuple[tuple[str, ...], str]] = []
-    for problem in layout_physics.layout_problems(layout, shape, domain,
-                                       profile.deployment.tensor_parallel_across_nodes):
-        key = next((v for k, v in field.items() if k in problem), "tensor_parallel")
-        hint = "; set deployment.tensor_parallel_across_nodes: true to allow it" \
-            if "scale-up" in problem else ""
-        out.append((("deployment", key), f"{problem} of {model.name}{hint}"))
+    for problem in layout_physics.layout_problems(
+            layout, shape, domain, profile.deployment.tensor_parallel_across_nodes):
+        key = next((v for k, v in field if k in problem), "tensor_parallel")
+        if "scale-up" in problem:
+            text = f"{problem} ({hw.name if hw else 'the hardware'}); set " \
+                "deployment.tensor_parallel_across_nodes: true to allow it"
+        else:
+            text = f"{problem} ({model.name})"
+        out.append((("deployment", key), text))
     return out

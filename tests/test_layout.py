@@ -222,7 +222,7 @@ def test_cli_exit_2_for_tensor_parallel_not_dividing_heads(tmp_path: Path) -> No
     result = _cli("check", str(_write(tmp_path, tensor_parallel=6)))
     assert result.returncode == 2
     assert "deployment.tensor_parallel: tensor parallelism 6 does not divide the 64 " \
-        "attention heads of Llama 3.1 70B" in result.stderr
+        "attention heads (Llama 3.1 70B)" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -284,3 +284,25 @@ def test_expert_parallel_all_to_all_replaces_the_all_reduce() -> None:
     one = 6.6e-6 + 7 * 0.6e-6
     by_hand = 61 * (2 * one + 7 / 8 * per_rank * (1 + 2) / (900e9 * 370 / 450))
     assert serving.tensor_parallel_time(replica, model, tokens) == pytest.approx(by_hand)
+
+
+# ----------------------------------------------------------------- step terms
+def test_decode_reads_embedding_rows_not_the_table() -> None:
+    """Llama-3.1-8B bf16: 16.06 GB of weights, of which the input embedding is
+    128256 × 4096 × 2 B = 1.05 GB; a decode step of 8 tokens reads 8 rows of 4096 × 2 B."""
+    report = evaluate("llama-3.1-8b", "h100-sxm", 1)
+    model = report.estimates.facts["transformer"]
+    table = 128256 * 4096 * 2
+    assert model.embedding_bytes == table
+    assert serving.weight_bytes_read(model, 8) == pytest.approx(
+        model.dense_weight_bytes - table + 8 * 4096 * 2)
+
+
+def test_mla_prefill_uses_the_non_absorbed_width() -> None:
+    """DeepSeek-V3: decode attends in the latent space, 128 × (2 · 512 + 64) / 2 = 69,632
+    values per token pair; prefill runs the non-absorbed form, 128 × (128 + 64 + 128) / 2
+    = 20,480: 3.4× fewer attention FLOPs."""
+    model = evaluate("deepseek-v3", "h200-sxm", 8, "fp8").estimates.facts["transformer"]
+    assert model.attention_dim == 69632
+    assert model.prefill_attention_dim == 20480
+    assert model.attention_dim / model.prefill_attention_dim == pytest.approx(3.4)

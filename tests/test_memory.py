@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aiceiling.catalog import Catalog
-from aiceiling.physics import memory
+from aiceiling.physics import layout, memory
 from aiceiling.resolve import ModelSpec, model_from_entry
 
 KIB = 1024.0
@@ -390,3 +390,37 @@ def test_max_context_is_the_largest_that_fits(free: int, per_token: int, fractio
 def test_training_state_zero_paper(params: float, expected_bytes: float, source: str) -> None:
     # Mixed-precision Adam: 2 + 2 + 12 = 16 bytes per parameter (16Ψ).
     assert memory.training_state_bytes(params) == pytest.approx(expected_bytes)
+
+
+# --------------------------------------------------------------------------- memory per rank
+LLAMA_405B = layout.ModelShape(
+    layers=126, heads=128, kv_heads=8, experts=1, block_bytes=2 * 401.6e9,
+    attention_bytes=126 * (2 * 16384 * 128 * 128 + 2 * 16384 * 8 * 128) * 2.0,
+    expert_bytes=0.0, embedding_bytes=128256 * 16384 * 2.0,
+    lm_head_bytes=128256 * 16384 * 2.0)
+
+
+@pytest.mark.parametrize(("tp", "pp", "expected", "by_hand"), [
+    (8, 1, 2 * 401.6e9 / 8 + 2 * 128256 * 16384 * 2 / 8,
+     "one stage: all blocks and both vocabulary matrices over 8 ranks"),
+    (8, 2, 63 / 126 * 2 * 401.6e9 / 8 + 128256 * 16384 * 2 / 8,
+     "two stages of 63 layers; the first holds the embedding, the last the output layer"),
+    (8, 4, 32 / 126 * 2 * 401.6e9 / 8 + 128256 * 16384 * 2 / 8,
+     "126 layers over 4 stages: the largest holds ⌈126/4⌉ = 32"),
+])
+def test_weights_per_rank_with_pipeline_stages(tp: int, pp: int, expected: float,
+                                               by_hand: str) -> None:
+    assert layout.weight_bytes_per_rank(layout.Layout(tp=tp, pp=pp), LLAMA_405B) == \
+        pytest.approx(expected), by_hand
+
+
+def test_kv_per_rank_with_pipeline_stages_and_replicated_heads() -> None:
+    # Llama-3.1-405B, 1,200 tokens at bf16: 126 × 8 × 128 × 2 × 2 B per token.
+    per_seq = 126 * 8 * 128 * 2 * 2 * 1200
+    assert layout.kv_bytes_per_rank(layout.Layout(tp=8, pp=2), 8, 126, per_seq) == \
+        pytest.approx(per_seq * 63 / 126 / 8)
+    # TP16 over 8 KV heads: still 1/8 of each sequence per rank (each head on 2 ranks).
+    assert layout.kv_bytes_per_rank(layout.Layout(tp=16), 8, 126, per_seq) == \
+        pytest.approx(per_seq / 8)
+    assert layout.max_sequences_per_replica(layout.Layout(tp=16), 10e9, per_seq / 8) == \
+        math.floor(10e9 / (per_seq / 8))

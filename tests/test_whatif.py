@@ -57,7 +57,8 @@ def starters(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ("a.b=1,2,4..16:x2,100", ("1", "2", "4", "8", "16", "100")),
     ("a.b=h100-sxm,l40s", ("h100-sxm", "l40s")),
     ("a.b=[DE, AT],[DE]", ("[DE, AT]", "[DE]")),
-    ('a.b="40 kW"', ('"40 kW"',)),
+    ('a.b="40 kW"', ("40 kW",)),
+    ("a.b='8',\"yes\",\"h100-sxm\"", ("'8'", '"yes"', "h100-sxm")),
 ])
 def test_axis_values(spec: str, values: tuple[str, ...]) -> None:
     assert parse_axis(spec).values == values
@@ -317,7 +318,12 @@ def test_ceiling_blocked_by_a_categorical_failure() -> None:
 def test_ceiling_cli_text_and_json() -> None:
     result = run("ceiling", str(PROFILE), "--axis", "workload.traffic.requests_per_s")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("workload.traffic.requests_per_s can go up to ")
+    # Two requests/s already overload the two L40S: the answer says how far to come down.
+    assert result.stdout.startswith("workload.traffic.requests_per_s must come down to 1.")
+    assert "(the profile has 2): past it compute.throughput binds" in result.stdout
+    result = run("ceiling", str(PROFILE), "--axis", "workload.traffic.requests_per_s",
+                 "--set", "workload.traffic.requests_per_s=1")
+    assert result.stdout.startswith("workload.traffic.requests_per_s can go up to 1.")
     assert "before compute.throughput binds" in result.stdout
     result = run("ceiling", str(PROFILE), "--axis", "deployment.accelerators",
                  "--direction", "down", "--format", "json")

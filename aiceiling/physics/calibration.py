@@ -33,11 +33,6 @@ EFF_BANDWIDTH = 0.65
 # and collectives got NCCL's latencies (RMS log error 0.197, every case within 1.45x).
 LAYER_OVERHEAD_S = 65e-6
 
-# Fixed latency of one tensor-parallel all-reduce. The fit cannot tell it apart from the
-# per-layer overhead (both scale with layers per step) and puts it all there; the
-# bandwidth term of the all-reduce is still modeled. [s]
-ALLREDUCE_LATENCY_S = 0.0
-
 # Non-LLM inference (kind: inference), fitted by least squares to the Ultralytics YOLOv8
 # n/s/m/l/x table: batch-1 TensorRT latency on an A100 (AWS p4d) against FLOPs per image
 # (ultralytics/ultralytics docs/en/models/yolov8.md: 0.99, 1.20, 1.83, 2.39, 3.53 ms at

@@ -84,7 +84,20 @@ _PROFILE = _object(
           "data_parallel": {"type": "integer", "minimum": 1},
           "attention_data_parallel": {"type": "boolean"}},
          description="an LLM's replica layout: TP × PP × EP × DP"),
-     "coverage": {"description": "checks evaluated / checks whose limit the profile sets"}})
+     "coverage": _object(
+         {"evaluated": {"type": "integer", "minimum": 0},
+          "limits_set": {"type": "integer", "minimum": 0}},
+         description="checks evaluated (pass, warn, fail, waived) / checks whose limit the "
+                     "profile sets (all but skip)"),
+     "run": _object(
+         {"tool_version": _TEXT,
+          "catalog_version": {"type": "string",
+                              "description": "hash of the built-in catalog data"},
+          "overrides": {**_TEXTS, "description": "the --set overrides"},
+          "today": {"type": "string", "format": "date"},
+          "catalogs": {"type": "array", "items": _object({"path": _TEXT, "sha256": _TEXT}),
+                       "description": "the --catalog overlays"}},
+         description="what the report was computed from, to reproduce it")})
 
 _GATE = _object(
     {"fail_on": {"enum": ["fail", "unknown", "warn", "never"]},
@@ -109,5 +122,5 @@ SCHEMA: dict[str, Any] = {
          "profiles": {"type": "array", "items": _PROFILE},
          "errors": {"type": "array", "items": _ERROR,
                     "description": "profiles that could not be evaluated (exit 2)"}},
-        {"run": {"type": "object"}}),
+        {}),
 }

@@ -99,12 +99,19 @@ class Ceiling(NamedTuple):
             lim = self.binding.limit
             text = number(lim) if isinstance(lim, float) else str(lim)
             limit = f" (limit {text}{' ' + self.binding.unit if self.binding.unit else ''})"
-        text = f"{self.axis} can {verb} {value} before {self.binding.check} binds{limit}"
+        past = (self.direction == "up") == (self.value < self.base_value) and \
+            self.value != self.base_value
+        base = shown(self.base_value)
+        if not past:
+            text = f"{self.axis} can {verb} {value} before {self.binding.check} binds{limit}"
+        elif self.direction == "up":
+            text = (f"{self.axis} must come down to {value} (the profile has {base}): past it "
+                    f"{self.binding.check} binds{limit}")
+        else:
+            text = (f"{self.axis} must be at least {value} (the profile has {base}): below it "
+                    f"{self.binding.check} binds{limit}")
         for c in self.next:
             text += f"; then {c.check} at {shown(c.value)}"
-        if (self.direction == "up") == (self.value < self.base_value) and \
-                self.value != self.base_value:
-            text += f" (the profile's {shown(self.base_value)} is past it)"
         return text + "."
 
 

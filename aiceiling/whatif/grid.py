@@ -151,6 +151,21 @@ def _range(item: str) -> list[str]:
     return [_format(v, unit, integral) for v in values]
 
 
+def _plain(item: str) -> str:
+    """A quoted value without its quotes where YAML reads it the same (``"10 kW"`` →
+    ``10 kW``; ``"8"`` stays quoted: unquoted it would be a number)."""
+    inner = _unquote(item)
+    if inner == item or any(c in inner for c in "\"'\\#:[]{},&*!|>%@`"):
+        return item
+    from aiceiling.profile.yamlsource import load_text
+
+    try:
+        same = load_text(inner, "value").data == inner
+    except Exception:
+        return item
+    return inner if same else item
+
+
 def parse_axis(spec: str, origin: str = "--vary") -> Axis:
     """Parse ``PATH=VALUES``. Raises InputError pointing at the argument."""
     where = f"{origin} {spec}"
@@ -171,7 +186,7 @@ def parse_axis(spec: str, origin: str = "--vary") -> Axis:
                 raise InputError([Diagnostic(where, None, None, path,
                                              f"range {item!r}: {exc}")]) from None
         else:
-            values.append(item)
+            values.append(_plain(item))
     if len(values) > MAX_VALUES:
         raise InputError([Diagnostic(where, None, None, path,
                                      f"more than {MAX_VALUES:,} values")])
