@@ -53,7 +53,8 @@ class Plan(NamedTuple):
 
 
 def _problems(report: Report) -> dict[str, str]:
-    return {r.id: r.status for r in report.results if r.status in ("fail", "warn")}
+    """Checks that fail, warn, or cannot be evaluated although their limit is set."""
+    return {r.id: r.status for r in report.results if r.status in ("fail", "warn", "unknown")}
 
 
 def _score(aug: Augmentation, before: dict[str, str], prior: tuple[str, ...],
@@ -127,8 +128,6 @@ def plan(loaded: LoadedProfile, report: Report, *, on: dt.date,
         if _cannot_serve(report, after_report):
             return None  # never proposed: it cannot hold the request or do the task
         after = _problems(after_report)
-        # A failing check that stops being evaluated has not been fixed, unless the path
-        # moved the workload where the check does not apply (a cloud placement has no site).
         # A check evaluated before that the path leaves without a figure it needs (status
         # unknown, or skipped for a reason the estimates newly report as unknown) has not
         # been verified; one that no longer applies (no data leaves the site) is fine.
@@ -142,8 +141,8 @@ def plan(loaded: LoadedProfile, report: Report, *, on: dt.date,
                           statuses[r.id].message in new_gaps)))
         flips = tuple(c for c in before if c not in after and c not in dropped)
         eased = tuple(c for c in before if before[c] == "fail" and after.get(c) == "warn")
-        regressions = tuple(c for c in after if c not in before or
-                            (after[c] == "fail" and before[c] == "warn"))
+        regressions = tuple(c for c in after if c not in dropped and (
+            c not in before or (after[c] == "fail" and before[c] in ("warn", "unknown"))))
         # A change that loses figures the checks need proves nothing: checks that skip for
         # want of data count against it, with what is missing.
         lost = sorted(set(after_report.estimates.unknown) & _CRITICAL -
