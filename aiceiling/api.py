@@ -24,6 +24,7 @@ from aiceiling.profile.load import (
     load_profile,
     validate,
 )
+from aiceiling.provenance import provenance
 from aiceiling.verdict import VERDICTS, apply_waivers, binding_of, verdict_of
 
 
@@ -34,6 +35,8 @@ def check_file(path: str, overrides: list[str] | None = None, catalog: Catalog |
     loaded = load_profile(path, overrides, catalog)
     on = on or today()
     report = evaluate(loaded, on=on, use_waivers=use_waivers)
+    report = report._replace(provenance=provenance(
+        overrides or [], on.isoformat(), loaded.catalog.overlays))
     if augment and report.verdict != "feasible":
         from aiceiling.augment import plan
 

@@ -249,9 +249,6 @@ def test_waivers_visible_in_every_format(tmp_path: Path) -> None:
   - check: compute.ttft
     reason: Prompt caching pilot.
     expires: 2026-09-30
-  - check: compute.ttfb
-    reason: Typo in the id.
-    expires: 2027-03-31
 """, encoding="utf-8")
     outputs = {kind: tmp_path / f"out.{kind}" for kind in
                ("json", "sarif", "junit", "markdown", "github")}
@@ -262,11 +259,9 @@ def test_waivers_visible_in_every_format(tmp_path: Path) -> None:
     table = " ".join(result.stdout.split())
     assert f"waived (fail): {reason}" in table
     assert "waiver for compute.ttft expired on 2026-09-30" in table
-    assert "waiver for 'compute.ttfb' matches no check" in table
     waivers = validate(outputs["json"].read_text())["profiles"][0]["waivers"]
     assert [(w["check"], w["state"], w["hides"]) for w in waivers] == [
-        ("compute.throughput", "applied", "fail"), ("compute.ttft", "expired", ""),
-        ("compute.ttfb", "unmatched", "")]
+        ("compute.throughput", "applied", "fail"), ("compute.ttft", "expired", "")]
     [suppressed] = validate_sarif(outputs["sarif"].read_text())["runs"][0]["results"]
     assert suppressed["suppressions"][0]["justification"].startswith(reason)
     assert suppressed["suppressions"][0]["kind"] == "inSource"
@@ -285,7 +280,23 @@ def test_waivers_visible_in_every_format(tmp_path: Path) -> None:
     audit = cli("check", str(profile), "--no-waivers", "-f", "json")
     assert audit.exit_code == 1
     states = {w["state"] for w in validate(audit.stdout)["profiles"][0]["waivers"]}
-    assert states == {"ignored", "unmatched"}
+    assert states == {"ignored"}
+
+
+def test_waiver_for_no_check_exits_2_with_did_you_mean(tmp_path: Path) -> None:
+    """A misspelt waiver would waive nothing, silently: it is an input error."""
+    profile = tmp_path / "typo.yaml"
+    profile.write_text(BASE + """
+waivers:
+  - check: compute.ttfb
+    reason: Typo in the id.
+    expires: 2027-03-31
+""", encoding="utf-8")
+    result = cli("check", str(profile))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"{profile}:29:5: waivers[0].check: no check 'compute.ttfb'; did you mean "
+        "compute.ttft, compute.tpot, compute.throughput?")
 
 
 # ========================================================================== config file
@@ -574,8 +585,9 @@ def test_every_bundled_profile_in_sarif(bundled: dict[str, Path]) -> None:
 
     assert found == [(uri(f), i, line, col) for f, i, line, col in expected]
     for result in run["results"]:
-        assert result["level"] == ("error" if result["properties"]["status"] == "fail"
-                                   else "warning")
+        # Under the default --fail-on unknown, an unknown check fails the run too.
+        assert result["level"] == ("error" if result["properties"]["status"] in
+                                   ("fail", "unknown") else "warning")
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
 
 

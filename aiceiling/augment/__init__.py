@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from aiceiling.evaluation import Report
     from aiceiling.profile.load import LoadedProfile
 
-_RANK = {"feasible": 0, "at-risk": 1, "infeasible": 2}
+_RANK = {"feasible": 0, "at-risk": 1, "undetermined": 2, "infeasible": 3}
 SHOWN = 5
 PAIRS_FROM = 4
 _CRITICAL = {"peak", "bandwidth", "memory", "power", "model", "flops", "tokens"}
@@ -137,5 +137,7 @@ def plan(loaded: LoadedProfile, report: Report, *, on: dt.date,
         common = set.intersection(*verified) if verified else \
             {c for c, status in before.items() if status == "fail"}
         failing = [r.id for r in report.results if r.id in common]
-        blocked_by = failing[0] if failing else None
+        binding = report.binding
+        blocked_by = failing[0] if failing else \
+            binding.id if binding is not None and binding.status == "fail" else None
     return Plan(shown, len(results), blocked_by)

@@ -264,6 +264,9 @@ class Deployment(_Strict):
     hardware: HardwareRef | None = None
     accelerators: int = Field(1, gt=0, le=10_000_000)
     tensor_parallel: int | None = Field(None, gt=0)
+    power_cap: Power | None = Field(
+        None, description="power limit set on each accelerator (nvidia-smi -pl); default: "
+                          "the accelerator's rated board power")
     memory_reserve: Number | None = Field(
         None, ge=0, lt=1, description="fraction of accelerator memory held back by the runtime")
     distance: Length | None = None
