@@ -12,18 +12,18 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, NamedTuple
 
-from aiceiling.checks import FAIL, UNKNOWN, WAIVED, WARN, WARN_SHARE, Result
+from aiceiling.checks import FAIL, UNKNOWN, WAIVED, WARN, WARN_SHARE, Result, warning_margin
 from aiceiling.errors import Diagnostic, InputError
 
 if TYPE_CHECKING:
     from aiceiling.api import Report
+    from aiceiling.catalog import Catalog
 
 FAIL_ON = ("fail", "unknown", "warn", "never")
 DEFAULT_FAIL_ON = "unknown"
-MARKS = ("new", "unchanged", "worse", "resolved")
 _RANK = {WARN: 1, UNKNOWN: 2, FAIL: 3}
 _THRESHOLD = {"warn": 1, "unknown": 2, "fail": 3, "never": 4}
 
@@ -213,6 +213,17 @@ def waivers(report: Report, run: Run) -> list[WaiverState]:
     return states
 
 
+def lapsed(report: Report, run: Run) -> dict[str, WaiverState]:
+    """The waivers that no longer apply (expired) by the check they were for."""
+    return {w.check: w for w in waivers(report, run) if w.state == "expired"}
+
+
+def waiver_note(state: WaiverState) -> str:
+    """One line on a waiver that did not apply: expired or matching no check."""
+    what = f"expired on {state.expires}" if state.state == "expired" else "matches no check"
+    return f"waiver for {state.check} {what}: {state.reason}"
+
+
 def failing(report: Report, run: Run) -> list[Result]:
     """The checks that fail the run: at or above --fail-on and, against a baseline, new or
     worse."""
@@ -220,12 +231,29 @@ def failing(report: Report, run: Run) -> list[Result]:
             r.baseline in (None, "new", "worse")]
 
 
-def summary(reports: Iterable[Report], run: Run) -> dict[str, Any]:
-    """Counts over every profile: checks by status and the checks that fail the run."""
-    counts: dict[str, int] = {}
-    failed = 0
-    for report in reports:
-        for result in report.results:
-            counts[result.status] = counts.get(result.status, 0) + 1
-        failed += len(failing(report, run))
-    return {"statuses": dict(sorted(counts.items())), "failing": failed}
+def check(paths: Iterable[str], run: Run, *, overrides: Iterable[str] = (),
+          catalog: Catalog | None = None, baseline: Baseline | None = None,
+          progress: Callable[[int, str], None] | None = None,
+          ) -> tuple[list[Report], list[Diagnostic]]:
+    """Evaluate profiles as ``aiceiling check`` does: at the run's warning margin and date,
+    restricted to its selection, marked against the baseline. Returns the reports of the
+    profiles evaluated and the diagnostics of those that could not be."""
+    from aiceiling import api
+
+    reports: list[Report] = []
+    errors: list[Diagnostic] = []
+    with warning_margin(run.warn_at):
+        for index, path in enumerate(paths):
+            if progress is not None:
+                progress(index, path)
+            try:
+                report = api.check_file(path, list(overrides), catalog,
+                                        on=run.today or api.today(), use_waivers=run.waivers)
+            except InputError as exc:
+                errors.extend(exc.diagnostics)
+                continue
+            report = select(report, run)
+            if baseline is not None:
+                compare(report, baseline)
+            reports.append(report)
+    return reports, errors

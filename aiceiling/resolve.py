@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from aiceiling.catalog import Catalog, Entry, Figure, figure
 from aiceiling.errors import Diagnostic
+from aiceiling.physics import layout as layout_physics
 from aiceiling.physics.memory import ParamCount, transformer_params
 from aiceiling.profile.model import InlineHardware, InlineModel, Profile
 from aiceiling.profile.yamlsource import Document, Path
@@ -70,6 +71,9 @@ class HardwareSpec(NamedTuple):
     hw_class: str = "datacenter"
     price: Figure | None = None
     export: dict[str, Any] | None = None
+    fabric: str | None = None              # scale-up link: nvlink, infinity-fabric, pcie, ...
+    scale_up_domain: Figure | None = None  # accelerators one scale-up link joins
+    system_rack_units: int | None = None   # height of one system, in rack units (U)
 
 
 class Resolved(NamedTuple):
@@ -182,8 +186,10 @@ def hardware_from_entry(entry: Entry) -> HardwareSpec:
         host_link=figure(entry, "host_link"), lead_time=figure(entry, "lead_time"),
         node_size=system.get("accelerators"), system_name=system.get("name"),
         system_power=figure(entry, "system", "power"),
+        system_rack_units=system.get("rack_units"),
         hw_class=str(entry.get("class", "datacenter")), price=figure(entry, "price"),
-        export=entry.get("export"))
+        export=entry.get("export"), fabric=entry.get("fabric"),
+        scale_up_domain=figure(entry, "scale_up_domain"))
 
 
 def hardware_from_inline(hw: InlineHardware) -> HardwareSpec:
@@ -273,3 +279,47 @@ def resolve(profile: Profile, catalog: Catalog) -> Resolved:
         country = catalog.resolve("countries", country) or country
     return Resolved(model=model, hardware=hardware, country=country, region=region,
                     errors=[])
+
+
+def scale_up_domain(hw: HardwareSpec) -> int | None:
+    """Accelerators one scale-up link joins: the catalog's figure, else the system's."""
+    if hw.scale_up_domain is not None:
+        return int(hw.scale_up_domain.value)
+    return hw.node_size
+
+
+def _given(profile: Profile) -> tuple[int | None, int | None, int | None, bool | None]:
+    d = profile.deployment
+    return d.tensor_parallel, d.pipeline_parallel, d.expert_parallel, \
+        d.attention_data_parallel
+
+
+def profile_layout_errors(profile: Profile, model: ModelSpec,
+                          hw: HardwareSpec | None) -> list[tuple[tuple[str, ...], str]]:
+    """Why the layout the profile fixes cannot run, as (field path, message) pairs."""
+    tp, pp, ep, adp = _given(profile)
+    if not tp and not pp and not ep and adp is None:
+        return []
+    if not model.heads or not model.layers:
+        return []
+    if adp and not model.mla:
+        return [(("deployment", "attention_data_parallel"),
+                 "data-parallel attention is for multi-head latent attention models; "
+                 f"{model.name} has none")]
+    tp = tp or 1
+    layout = layout_physics.Layout(tp=tp, pp=pp or 1, ep=ep or 1, attention_dp=bool(adp))
+    shape = layout_physics.ModelShape(
+        model.layers, model.heads, None if model.mla else model.kv_heads, model.experts,
+        0.0, 0.0, 0.0, 0.0, 0.0, bool(model.mla))
+    domain = scale_up_domain(hw) if hw is not None else None
+    field = {"attention": "tensor_parallel", "KV heads": "tensor_parallel",
+             "pipeline": "pipeline_parallel", "expert parallelism": "expert_parallel",
+             "data-parallel": "attention_data_parallel", "scale-up": "tensor_parallel"}
+    out: list[tuple[tuple[str, ...], str]] = []
+    for problem in layout_physics.layout_problems(layout, shape, domain,
+                                       profile.deployment.tensor_parallel_across_nodes):
+        key = next((v for k, v in field.items() if k in problem), "tensor_parallel")
+        hint = "; set deployment.tensor_parallel_across_nodes: true to allow it" \
+            if "scale-up" in problem else ""
+        out.append((("deployment", key), f"{problem} of {model.name}{hint}"))
+    return out

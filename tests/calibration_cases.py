@@ -24,14 +24,16 @@ from aiceiling.catalog import Catalog
 from aiceiling.profile.yamlsource import Document
 
 DATA = Path(__file__).parent / "data" / "calibration.yaml"
+# Every calibration file: calibration.yaml and the per-topic ones (calibration-moe.yaml).
+FILES = sorted(DATA.parent.glob("calibration*.yaml"))
 
 
 # Measurements the model is known not to explain, kept out of the fit and the tolerance
 # test, each with the reason; they stay in the data and in benchmarks/calibrate.py output.
 OUTLIERS = {
-    "mlenergy-b200x8-deepseek-v31-bs8": "expert-parallel all-to-all and vLLM's MoE/MLA "
-    "kernels on B200 are not modeled; the run is 2-5x slower than any roofline",
-    "mlenergy-b200x8-deepseek-v31-bs2048": "as above",
+    "mlenergy-b200x8-deepseek-v31-bs3072": "the step does not slow from 2,042 to 3,008 "
+    "sequences (187 vs 185 ms): a scheduler cap, not a kernel cost; held out of the MLA-MoE "
+    "fit and 1.48x off it",
     "mlenergy-b200x1-llama31-8b-bs2048": "2043 sequences of 634+396 tokens need 266 GB of "
     "bf16 KV cache on a 180 GB B200: the prompt length (low confidence) cannot be right",
 }
@@ -68,7 +70,8 @@ def _measured(row: dict[str, Any]) -> tuple[str, float] | None:
 
 
 def cases(include_outliers: bool = False) -> list[Case]:
-    rows = yaml.safe_load(DATA.read_text(encoding="utf-8"))["measurements"]
+    rows = [row for path in FILES
+            for row in yaml.safe_load(path.read_text(encoding="utf-8"))["measurements"]]
     out = []
     for row in rows:
         if row["kind"] not in ("decode", "prefill", "offline") or not row.get("model"):
@@ -82,6 +85,8 @@ def cases(include_outliers: bool = False) -> list[Case]:
         n = int(row.get("accelerators") or 1)
         tp = int(row.get("tensor_parallel") or 1)
         parallel = (row.get("setup") or {}).get("parallelization") or {}
+        layout = {key: row[key] for key in ("pipeline_parallel", "expert_parallel",
+                                            "attention_data_parallel") if key in row}
         if int(parallel.get("expert_parallel") or 1) > 1:
             tp = n  # expert parallelism over all accelerators: one replica spans them all
         kv = row.get("kv_precision")
@@ -100,7 +105,7 @@ def cases(include_outliers: bool = False) -> list[Case]:
                                    "concurrency": max(1, round(float(batch))) * replicas}
         profile = {"aiceiling": 1, "workload": workload,
                    "deployment": {"placement": "cloud", "hardware": row["hardware"],
-                                  "accelerators": n, "tensor_parallel": tp}}
+                                  "accelerators": n, "tensor_parallel": tp, **layout}}
         out.append(Case(row["id"], row["kind"], key, value, profile, str(row.get("source")),
                         str(row.get("confidence", ""))))
     return out
@@ -132,14 +137,16 @@ class PowerCase:
 
 def power_cases() -> list[PowerCase]:
     """Decode measurements with measured GPU power (ML.ENERGY: summed over the GPUs)."""
-    rows = {r["id"]: r for r in
-            yaml.safe_load(DATA.read_text(encoding="utf-8"))["measurements"]}
+    rows = {r["id"]: r for path in FILES for r in
+            yaml.safe_load(path.read_text(encoding="utf-8"))["measurements"]}
     catalog = Catalog()
     out = []
     for case in cases():
         row = rows[case.id]
         measured = (row.get("measured") or {}).get("gpu_power_w_total")
-        if not measured:
+        # The power model is fitted on dense models; the MoE runs of calibration-moe.yaml
+        # keep the GPUs busy at a few % of FLOP utilization (slow kernels), outside its fit.
+        if not measured or row["model"] == "deepseek-v3":
             continue
         hardware = catalog.get("accelerators", row["hardware"])
         assert hardware is not None

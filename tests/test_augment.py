@@ -128,3 +128,15 @@ def test_augmentations_in_json() -> None:
     first = augmentations[0]
     assert set(first) >= {"path", "changes", "flips", "verdict_after", "tradeoffs"}
     assert "compute.latency_e2e" in first["flips"]
+
+
+def test_power_cap_is_a_positive_power() -> None:
+    from aiceiling.errors import InputError
+
+    path = str(PROFILES / "hyperscale-ai-facility.yaml")
+    loaded = api.load_profile(path, ["deployment.power_cap=500 W"], catalog=CATALOG)
+    assert loaded.profile.deployment.power_cap == 500.0
+    for bad, message in (("0 W", "greater than 0"), ("5 ms", "is a time")):
+        with pytest.raises(InputError) as caught:
+            api.load_profile(path, [f"deployment.power_cap={bad}"], catalog=CATALOG)
+        assert "deployment.power_cap" in str(caught.value) and message in str(caught.value)

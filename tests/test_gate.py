@@ -182,7 +182,7 @@ def test_baseline_marks_in_every_format(tmp_path: Path) -> None:
     out = junit.find(".//testcase[@name='compute.ttft']/system-out")
     assert out is not None and "baseline: resolved" in (out.text or "")
     markdown = outputs["markdown"].read_text()
-    assert "| `compute.throughput` | ❌ fail | 6.00 / 4.67 req/s |" in markdown
+    assert "| `compute.throughput` | ❌ fail | 6.00 / 4.21 req/s |" in markdown
     assert "**Resolved since the baseline:** `compute.ttft`" in markdown
     assert "compute.throughput fail%2C worse (radiology-report-drafting)" in \
         outputs["github"].read_text()
@@ -262,17 +262,26 @@ def test_waivers_visible_in_every_format(tmp_path: Path) -> None:
     waivers = validate(outputs["json"].read_text())["profiles"][0]["waivers"]
     assert [(w["check"], w["state"], w["hides"]) for w in waivers] == [
         ("compute.throughput", "applied", "fail"), ("compute.ttft", "expired", "")]
-    [suppressed] = validate_sarif(outputs["sarif"].read_text())["runs"][0]["results"]
+    [sarif_run] = validate_sarif(outputs["sarif"].read_text())["runs"]
+    [suppressed] = sarif_run["results"]
+    assert [n["message"]["text"] for n in
+            sarif_run["invocations"][0]["toolConfigurationNotifications"]] == [
+        "radiology-report-drafting: waiver for compute.ttft expired on 2026-09-30: Prompt "
+        "caching pilot."]
     assert suppressed["suppressions"][0]["justification"].startswith(reason)
     assert suppressed["suppressions"][0]["kind"] == "inSource"
     junit = ET.parse(outputs["junit"]).getroot()
     skipped = junit.find(".//testcase[@name='compute.throughput']/skipped")
     assert skipped is not None and reason in skipped.get("message", "")
     assert junit.find(".//property[@name='waiver.compute.ttft']") is not None
+    ttft = junit.find(".//testcase[@name='compute.ttft']/system-out")
+    assert ttft is not None and "waiver for compute.ttft expired on 2026-09-30: Prompt " \
+        "caching pilot." in (ttft.text or "")
     markdown = outputs["markdown"].read_text()
     assert f"- compute.throughput: **applied**, hides fail (expires 2027-01-31): {reason}" \
         in markdown
-    assert "- compute.ttft: **expired** (expires 2026-09-30)" in markdown
+    assert "- compute.ttft: **expired** (expired 2026-09-30): Prompt caching pilot." \
+        in markdown
     github = outputs["github"].read_text()
     assert "::notice file=" in github and "::warning file=" in github
     assert "title=waiver expired (radiology-report-drafting)::waiver for compute.ttft " \
@@ -436,6 +445,11 @@ def test_folder_means_every_yaml_under_it_sorted(tmp_path: Path) -> None:
     document = validate(cli("check", str(tmp_path), "-f", "json").stdout)
     assert [p["file"] for p in document["profiles"]] == [str(tmp_path / "a.yaml"),
                                                           str(tmp_path / "b" / "one.yaml")]
+    # Named again, or inside a folder named too: evaluated once.
+    again = validate(cli("check", str(tmp_path / "b" / "one.yaml"), str(tmp_path),
+                         "-f", "json").stdout)
+    assert [p["file"] for p in again["profiles"]] == [str(tmp_path / "b" / "one.yaml"),
+                                                       str(tmp_path / "a.yaml")]
 
 
 def test_profile_from_stdin() -> None:
@@ -613,7 +627,9 @@ def test_every_bundled_profile_in_github_and_markdown(bundled: dict[str, Path]) 
     errors = [line for line in github if line.startswith("::error ")]
     assert len(errors) == sum(len(p["failing"]) for p in document["profiles"])
     markdown = bundled["markdown"].read_text()
-    assert markdown.startswith("## aiceiling: ❌ 7 of 7 profile(s) fail the gate\n")
+    count = len(document["profiles"])
+    assert count == len(list(PROFILES.glob("*.yaml")))
+    assert markdown.startswith(f"## aiceiling: ❌ {count} of {count} profile(s) fail the gate\n")
     assert markdown.count("<details>") == len(document["profiles"])
 
 
@@ -654,3 +670,103 @@ def test_schema_of_the_report() -> None:
     for status in ("pass", "warn", "fail", "unknown", "skip", "waived"):
         assert status in SCHEMA["properties"]["profiles"]["items"]["properties"]["checks"][
             "items"]["properties"]["status"]["enum"]
+
+
+def test_file_names_with_control_characters_are_escaped(tmp_path: Path) -> None:
+    """A pull request can add a profile whose file name holds an escape sequence."""
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    (folder / "x\x1b]0;pwned\x07\x1b[2J\x9b\u202e.yaml").write_text(
+        BASE.replace("name: radiology-report-drafting\n", ""), encoding="utf-8")
+    outputs = {kind: tmp_path / f"out.{kind}" for kind in
+               ("json", "sarif", "junit", "markdown", "github")}
+    result = cli("check", str(folder), "-f", "table",
+                 *(f"-f{kind}={path}" for kind, path in outputs.items()))
+    assert result.exit_code == 1
+    assert "x\\x1b]0;pwned\\x07\\x1b[2J" in result.stdout
+    for text in [result.stdout, *(p.read_text(encoding="utf-8") for p in outputs.values())]:
+        assert not any(c in text for c in "\x1b\x07\x9b\u202e")
+
+
+def test_baseline_matches_profiles_by_name_when_paths_differ(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    baseline = tmp_path / "baseline.json"
+    cli("check", str(DATA / "radiology-l40s.yaml"), "-f", f"json={baseline}")
+    monkeypatch.chdir(DATA)
+    result = cli("check", "radiology-l40s.yaml", "--baseline", str(baseline), "-f", "json")
+    assert result.exit_code == 0
+    marks = {c["baseline"] for c in validate(result.stdout)["profiles"][0]["checks"]}
+    assert marks == {"unchanged"}
+
+
+def test_config_catalogs_are_relative_to_the_file(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "site.yaml").write_text(
+        "accelerators:\n  l40s:\n    lead_time: 400 days\n", encoding="utf-8")
+    (tmp_path / ".aiceiling.yaml").write_text("catalogs: [catalog/site.yaml]\n",
+                                              encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    # The profile without its own lead time, so that the catalog's applies.
+    own = tmp_path / "radiology.yaml"
+    own.write_text("".join(line for line in BASE.splitlines(keepends=True)
+                           if "hardware_lead_time" not in line), encoding="utf-8")
+    profile = str(own)
+    checks = validate(cli("check", profile, "-f", "json").stdout)["profiles"][0]["checks"]
+    availability = next(c for c in checks if c["id"] == "compute.availability")
+    assert (availability["status"], availability["value"]) == ("fail", 400.0)
+    flag = validate(cli("check", profile, "-f", "json", "--catalog",
+                        str(tmp_path / "catalog" / "site.yaml"), "--no-config").stdout)
+    assert flag["gate"]["config"] is None
+    assert next(c for c in flag["profiles"][0]["checks"]
+                if c["id"] == "compute.availability")["status"] == "fail"
+
+
+def _undescribed(value: object, schema: dict[str, object], path: str) -> list[str]:
+    """Keys of ``value`` that ``schema`` does not name, recursively."""
+    found: list[str] = []
+    if isinstance(value, dict) and isinstance(schema.get("properties"), dict):
+        properties: dict[str, dict[str, object]] = schema["properties"]  # type: ignore[assignment]
+        for key, item in value.items():
+            if key not in properties:
+                found.append(f"{path}.{key}")
+            else:
+                found += _undescribed(item, properties[key], f"{path}.{key}")
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for item in value:
+            found += _undescribed(item, schema["items"], f"{path}[]")  # type: ignore[arg-type]
+    return found
+
+
+def test_every_field_of_the_report_is_described_in_its_schema(
+        bundled: dict[str, Path]) -> None:
+    """The schema accepts fields it does not name (additions within a schema version), so
+    this catches a field added to the report but not to aiceiling/render/report_schema.py."""
+    from aiceiling.render.report_schema import SCHEMA
+
+    document = validate(bundled["json"].read_text())
+    assert sorted(set(_undescribed(document, SCHEMA, "$"))) == []
+
+
+def test_markdown_fits_a_pull_request_comment(tmp_path: Path) -> None:
+    from aiceiling.render.markdown import COMMENT_LIMIT
+
+    for index in range(30):
+        (tmp_path / f"p{index:02}.yaml").write_text(BASE, encoding="utf-8")
+    markdown = cli("check", str(tmp_path), "-f", "markdown").stdout
+    assert len(markdown) <= COMMENT_LIMIT
+    assert "<details>" not in markdown
+    assert "The tables of every check are left out" in markdown
+    assert markdown.count("**fails the gate**") == 30
+    small = cli("check", str(tmp_path / "p00.yaml"), "-f", "markdown").stdout
+    assert "<details>" in small and "left out" not in small
+
+
+def test_vendored_sarif_schema_is_the_shared_one() -> None:
+    from report_schema import SARIF_SCHEMA
+
+    shared = Path(__file__).resolve().parents[2] / "shared" / "schemas" / SARIF_SCHEMA.name
+    if not shared.is_file():
+        pytest.skip("no shared/ folder beside the repository")
+    assert SARIF_SCHEMA.read_bytes() == shared.read_bytes()

@@ -39,6 +39,13 @@ EXPECTED = [
      LLM_KEYS | POWER_KEYS | {"rack_kw", "racks_needed", "monthly_cost"}),
     ("training-llama-70b.yaml", "infeasible", "data.sufficiency",
      TRAINING_KEYS | {"accelerator_power_kw", "it_power_kw", "annual_energy_mwh", "rack_kw"}),
+    # Examples built for the planner's data, export and provider paths.
+    ("healthcare-federated-finetune.yaml", "infeasible", "data.boundary",
+     TRAINING_KEYS | {"accelerator_power_kw", "annual_energy_mwh"}),
+    ("export-controlled-inference.yaml", "infeasible", "physical.export_control",
+     LLM_KEYS | {"network_rtt_ms"}),
+    ("provider-dependency-support.yaml", "infeasible", "governance.provider_dependency",
+     set()),
 ]
 
 

@@ -33,6 +33,7 @@ class Candidate(NamedTuple):
     addresses: tuple[str, ...]     # check ids the path is meant to fix
     tradeoffs: tuple[str, ...]
     complexity: int                # 1 low, 2 medium, 3 high operational complexity
+    unverified: str = ""           # why the path's effect cannot be verified (never a fix)
 
 
 class Situation(NamedTuple):
@@ -44,9 +45,22 @@ class Situation(NamedTuple):
     results: dict[str, Result]
     catalog: Catalog
     facts: dict[str, Any]
+    values: dict[str, float]       # the named estimates, SI-free as reported (kW, MW, ms, …)
+    on: Any = None                 # the evaluation date
 
     def failing(self, *ids: str) -> bool:
         return any(self.results[i].status in ("fail", "warn") for i in ids if i in self.results)
+
+    def estimate(self, key: str) -> float | None:
+        """A named estimate of the profile as it stands, or None."""
+        value = self.values.get(key)
+        return float(value) if value is not None else None
+
+    def tokens_needed(self) -> int | None:
+        """Prompt + output tokens of one request, when both are given."""
+        w = self.profile.workload
+        return w.prompt_tokens + w.output_tokens if w.prompt_tokens and w.output_tokens \
+            else None
 
 
 Path = Callable[[Situation], Iterator[Candidate]]
@@ -78,14 +92,16 @@ def changed(data: dict[str, Any], edits: dict[str, Any]) -> tuple[dict[str, Any]
     return out, tuple(changes)
 
 
-def _price(catalog: Catalog, hardware: str, count: int) -> str:
+def price_text(catalog: Catalog, hardware: str, count: int, *, more: bool = False) -> str:
+    """What ``count`` accelerators cost at the catalog's sourced price, in words."""
     entry = catalog.get("accelerators", hardware)
     price = entry.get("price") if entry else None
+    extra = " more" if more else ""
     if isinstance(price, Figure):
-        return (f"{count}× {hardware} at {price.text} ≈ {price.value.amount * count:,.0f} "
-                f"{price.value.currency} ({price.source.title.split(' — ')[0]}, "
-                f"{price.as_of})")
-    return f"{count}× {hardware} (no sourced price)"
+        return (f"{count}{extra}× {hardware} at {price.text} ≈ "
+                f"{price.value.amount * count:,.0f} {price.value.currency} "
+                f"({price.source.title.split(' — ')[0]}, {price.as_of})")
+    return f"{count}{extra}× {hardware} (no sourced price)"
 
 
 def quantize(s: Situation) -> Iterator[Candidate]:
@@ -94,18 +110,19 @@ def quantize(s: Situation) -> Iterator[Candidate]:
         return
     hw = s.resolved.hardware
     bits = _PRECISION_BITS[w.precision]
-    for target in ("fp8", "int8", "int4"):
+    for target in ("fp8", "int8", "fp4", "int4"):
         if _PRECISION_BITS[target] >= bits:
             continue
-        if target == "fp8" and (hw is None or "fp8" not in hw.peak):
-            continue
+        if target in ("fp8", "fp4") and (hw is None or target not in hw.peak):
+            continue  # float formats only where the hardware computes in them
         entry = s.catalog.get("quantization", target)
         accuracy = entry.get("accuracy") if entry else None
         risk = (f"accuracy: {accuracy.note} ({accuracy.source.title.split(':')[0]})"
                 if isinstance(accuracy, Figure) else "accuracy: evaluate on the task")
         data, changes = changed(s.data, {"workload.precision": target})
         compute = "weight-only, computes at 16 bits" if target == "int4" else \
-            f"{target} arithmetic where the hardware has it"
+            f"{target} arithmetic on the hardware's {target} tensor cores" if target == "fp4" \
+            else f"{target} arithmetic where the hardware has it"
         yield Candidate(f"quantize-{target}", f"weights at {target} ({compute})", data,
                         changes, ("compute.memory_fit", "compute.tpot", "compute.throughput",
                                   "energy.battery_life", "energy.power_budget"),
@@ -123,6 +140,9 @@ def smaller_model(s: Situation) -> Iterator[Candidate]:
         from aiceiling.resolve import model_from_entry
 
         other = model_from_entry(entry)
+        needed = s.tokens_needed()
+        if needed and other.max_context and needed > other.max_context:
+            continue  # cannot hold the request: never proposed
         if 0 < other.active_params < 0.7 * model.active_params:
             options.append((other.active_params, key, other))
     # The two largest that are still clearly smaller: the least capability given up.
@@ -169,7 +189,7 @@ def edge(s: Situation) -> Iterator[Candidate]:
         yield Candidate(f"edge-{hw}", f"inference on site: {count}× {hw}, LAN", data, changes,
                         ("data.boundary", "data.residency", "compute.latency_e2e",
                          "compute.ttft", "data.transfer"),
-                        (f"hardware on site: {_price(s.catalog, hw, count)}",
+                        (f"hardware on site: {price_text(s.catalog, hw, count)}",
                          "the site's power, racks and cooling now apply"), 2)
 
 
@@ -180,8 +200,11 @@ def federated(s: Situation) -> Iterator[Candidate]:
     params = s.resolved.model.params
     update_gb = 2 * params * 2 / 1e9  # bf16 update out and global model back, per round
     rounds_per_day = 24
+    country = (p.data.origin_country if p.data and p.data.origin_country else None) or \
+        s.resolved.country
     data, changes = changed(s.data, {
         "deployment.placement": "on-prem", "deployment.region": None,
+        "deployment.country": country,
         "data.volume_per_day": f"{update_gb * rounds_per_day:.6g} GB"})
     yield Candidate("federated", "federated training: data stays, model updates travel",
                     data, changes, ("data.boundary", "data.residency"),
@@ -233,7 +256,7 @@ def accelerator(s: Situation) -> Iterator[Candidate]:
     if current is None or not s.failing(
             "compute.memory_fit", "compute.tpot", "compute.ttft", "compute.throughput",
             "compute.training_time", "compute.latency_e2e", "energy.power_budget",
-            "physical.export_control", "energy.battery_life"):
+            "physical.export_control", "energy.battery_life", "physical.rack_space"):
         return
     for key, entry in s.catalog.section("accelerators").items():
         if key == current.id or entry.get("class", "datacenter") != current.hw_class:
@@ -250,25 +273,7 @@ def accelerator(s: Situation) -> Iterator[Candidate]:
                         ("compute.memory_fit", "compute.tpot", "compute.ttft",
                          "compute.throughput", "compute.training_time",
                          "physical.export_control"),
-                        (_price(s.catalog, key, p.deployment.accelerators), lead_text), 2)
-
-
-def more_accelerators(s: Situation) -> Iterator[Candidate]:
-    p = s.profile
-    shares = [s.results[i].used or 0.0 for i in ("compute.memory_fit", "compute.throughput",
-                                                 "compute.training_time", "compute.tpot")
-              if i in s.results and s.results[i].status in ("fail", "warn")]
-    if not shares or s.resolved.hardware is None:
-        return
-    n = p.deployment.accelerators
-    step = p.deployment.tensor_parallel or (8 if n >= 8 else 1)
-    target = max(n + step, math.ceil(n * max(shares) * 1.25 / step) * step)
-    data, changes = changed(s.data, {"deployment.accelerators": target})
-    yield Candidate("more-accelerators", f"{target} accelerators instead of {n}", data,
-                    changes, ("compute.memory_fit", "compute.throughput",
-                              "compute.training_time", "compute.tpot"),
-                    (_price(s.catalog, s.resolved.hardware.id, target - n) + " more",
-                     "more power, racks and cooling"), 1)
+                        (price_text(s.catalog, key, p.deployment.accelerators), lead_text), 2)
 
 
 def cooling(s: Situation) -> Iterator[Candidate]:
@@ -314,28 +319,103 @@ def region(s: Situation) -> Iterator[Candidate]:
         if provider and entry.get("provider") != provider:
             continue
         fig = entry.get("carbon_intensity")
+        where = "region"
+        if not isinstance(fig, Figure):  # the country's grid, as the estimates fall back to
+            fig = (s.catalog.get("countries", country) or {}).get("carbon_intensity")
+            where = "country"
         carbon = float(fig.value) if isinstance(fig, Figure) else math.inf
-        options.append((country != home, carbon, key, entry))
-    for _, carbon, key, entry in sorted(options)[:2]:
+        options.append((country != home, carbon, key, entry, where))
+    for _, carbon, key, entry, where in sorted(options, key=lambda o: o[:3])[:2]:
         data, changes = changed(s.data, {"deployment.region": key, "deployment.country": None})
-        grid = f"grid {carbon * 3.6e9:.0f} g/kWh" if math.isfinite(carbon) else \
-            "grid intensity from the country"
+        grid = f"{where} grid {carbon * 3.6e9:.0f} g/kWh" if math.isfinite(carbon) else \
+            "grid intensity not catalogued"
         yield Candidate(f"region-{key}", f"run in {key} ({entry.get('country')})", data,
                         changes, ("data.residency", "physical.export_control",
                                   "energy.carbon_budget", "data.boundary"),
-                        (grid, "migration of the deployment; latency to users changes"), 2)
+                        (grid, "migration of the deployment; the latency re-evaluated keeps "
+                         "deployment.distance: set it to the new region's"), 2)
 
 
 def hybrid(s: Situation) -> Iterator[Candidate]:
+    """Hybrid split: the sensitive part on site (data boundary), or the latency-critical
+    part on site next to its users (latency), the rest in the cloud."""
     p = s.profile
-    if p.workload.kind not in _SERVING or p.deployment.placement != "cloud" or \
-            not s.failing("data.boundary"):
+    if p.workload.kind not in _SERVING or p.deployment.placement != "cloud":
         return
-    data, changes = changed(s.data, {"deployment.placement": "hybrid"})
-    yield Candidate("hybrid-split", "hybrid: the sensitive part on site, the rest in the cloud",
-                    data, changes, ("data.boundary",),
-                    ("two deployments to run and keep consistent; the on-site part needs "
-                     "its own hardware",), 3)
+    if s.failing("data.boundary"):
+        data, changes = changed(s.data, {"deployment.placement": "hybrid"})
+        yield Candidate("hybrid-split",
+                        "hybrid: the sensitive part on site, the rest in the cloud",
+                        data, changes, ("data.boundary",),
+                        ("two deployments to run and keep consistent; the on-site part "
+                         "needs its own hardware",), 3)
+    if s.failing("compute.latency_e2e", "compute.ttft"):
+        edits: dict[str, Any] = {"deployment.placement": "hybrid",
+                                 "deployment.access_network": "lan",
+                                 "deployment.region": None,
+                                 "deployment.country": s.resolved.country}
+        if p.deployment.distance is None or p.deployment.distance > 1_000.0:
+            edits["deployment.distance"] = "0.1 km"
+        data, changes = changed(s.data, edits)
+        yield Candidate("hybrid-local-latency",
+                        "hybrid: the latency-critical path served on site over the LAN, "
+                        "batch and reporting work in the cloud", data, changes,
+                        ("compute.latency_e2e", "compute.ttft"),
+                        ("two deployments; the on-site part needs its own hardware, power "
+                         "and racks",), 3)
+
+
+# Controls a system of record already enforces when the AI only proposes and the core
+# transacts (ERP: identity, permissions, audit trail, SOX, segregation of duties), and the
+# controls a deterministic rule core gives a decision (finance: a replayable, explainable
+# rule decides; the model advises).
+_ERP_CORE = ("identity", "permissions", "audit-trail", "sox", "segregation-of-duties",
+             "access-logging")
+_DETERMINISTIC_CORE = ("reproducibility", "explainability", "audit-trail")
+
+
+def hybrid_core(s: Situation) -> Iterator[Candidate]:
+    """The seeds' hybrid rows, reachable from the checks they relieve: ERP's governed core
+    (controls, latency) and finance's deterministic core (determinism, controls, latency)."""
+    p, gov = s.profile, s.profile.governance
+    missing = [c for c in (gov.requires if gov else []) if c not in (gov.provides if gov
+                                                                      else [])]
+    latency = s.failing("compute.latency_e2e", "compute.tpot", "compute.ttft")
+    if p.industry == "enterprise-erp" and (s.failing("governance.controls") or latency):
+        given = [c for c in missing if c in _ERP_CORE]
+        edits: dict[str, Any] = {"deployment.placement": "hybrid"}
+        if given:
+            edits["governance.provides"] = [*(gov.provides if gov else []), *given]
+        if latency:
+            edits["deployment.access_network"] = "lan"
+            if p.deployment.distance is None or p.deployment.distance > 1_000.0:
+                edits["deployment.distance"] = "0.1 km"
+        data, changes = changed(s.data, edits)
+        yield Candidate(
+            "hybrid-governed-core", "hybrid: the ERP core transacts and enforces "
+            f"{', '.join(given) or 'its controls'}; the model drafts beside it"
+            + (", served on site" if latency else ""), data, changes,
+            ("governance.controls", "compute.latency_e2e"),
+            ("integration work: every AI action goes through the core's APIs and approval "
+             "flow (not estimated)",), 3)
+    if p.industry == "finance" and (s.failing("governance.determinism",
+                                              "governance.controls") or latency):
+        given = [c for c in missing if c in _DETERMINISTIC_CORE]
+        count = _unbatched_count(s)
+        edits = {"deployment.serving_mode": "fixed-pipeline",
+                 "deployment.accelerators": count}
+        if given:
+            edits["governance.provides"] = [*(gov.provides if gov else []), *given]
+        data, changes = changed(s.data, edits)
+        more = f"; {count} accelerators carry the model's peak unbatched" \
+            if count > p.deployment.accelerators else ""
+        yield Candidate(
+            "hybrid-deterministic-core", "hybrid deterministic core: a replayable rule path "
+            f"decides at fixed latency and provides {', '.join(given) or 'no missing control'}"
+            f"; the model scores beside it{more}", data, changes,
+            ("governance.determinism", "governance.controls"),
+            ("two decision paths to keep consistent; the rules must be written and "
+             "validated (not estimated)",), 3)
 
 
 def _unbatched_count(s: Situation) -> int:
@@ -400,15 +480,16 @@ def second_provider(s: Situation) -> Iterator[Candidate]:
 
 
 PATHS: tuple[Path, ...] = (quantize, smaller_model, edge, federated, less_data, accelerator,
-                           more_accelerators, cooling, region, hybrid, deterministic, controls,
+                           cooling, region, hybrid, hybrid_core, deterministic, controls,
                            second_provider)
 
 # The seeds' industry → first constraint → path mapping, as a ranking prior (path id
 # prefixes, most expected first).
 PRIOR = {
     "healthcare": ("edge", "federated", "hybrid"),
-    "finance": ("dedicated-accelerators", "deterministic-core", "add-controls"),
-    "manufacturing": ("edge", "accelerator"),
-    "enterprise-erp": ("add-controls", "hybrid"),
-    "mobile-iot": ("quantize", "model", "accelerator"),
+    "finance": ("dedicated-accelerators", "hybrid-deterministic-core", "deterministic-core",
+                "add-controls"),
+    "manufacturing": ("edge", "neuromorphic", "accelerator"),
+    "enterprise-erp": ("add-controls", "hybrid-governed-core", "hybrid"),
+    "mobile-iot": ("quantize", "model", "sparsify", "neuromorphic", "accelerator"),
 }

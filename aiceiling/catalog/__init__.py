@@ -72,24 +72,30 @@ def _parser(kind: str) -> Any:
 _FIGURES: dict[str, dict[str, str]] = {
     "accelerators": {"memory": "data", "bandwidth": "data/time", "tdp": "power",
                      "typical_power": "power", "interconnect": "data/time",
-                     "host_link": "data/time", "price": "money", "lead_time": "time",
+                     "host_link": "data/time", "scale_up_domain": "count",
+                     "price": "money", "lead_time": "time",
                      "system.power": "power", "export.tpp": "count",
                      "export.die_area": "count", "export.eccn": "text",
-                     "peak.*": "ops/time", "idle_power": "power",
-                     "rental.*": "rate:time"},
+                     "peak.*": "ops/time", "sparse_peak.*": "ops/time",
+                     "idle_power": "power", "rental.*": "rate:time"},
     "models": {"flops_per_request": "ops"},
-    "countries": {"carbon_intensity": "mass/energy", "electricity_price": "rate:energy"},
+    "countries": {"carbon_intensity": "mass/energy", "electricity_price": "rate:energy",
+                  "water_stress": "count"},
     "regions": {"carbon_intensity": "mass/energy", "electricity_price": "rate:energy"},
     "blocs": {"electricity_price": "rate:energy"},
     "access_networks": {"rtt": "time"},
     "fiber": {"propagation": "time/length"},
     "cooling": {"rack_limit": "power"},
     "defaults": {"pue": "count", "wue": "volume/energy", "host_load": "count",
-                 "host_ratio": "count"},
+                 "host_ratio": "count", "rack_units": "count"},
     "providers": {"pue": "count", "wue": "volume/energy"},
     "rules": {"thresholds.*": "count"},
     "serving_jitter": {"fraction": "count"},
     "quantization": {"accuracy": "count"},
+    "sparsity": {"accuracy": "count"},
+    "onsite_power": {"lead_time": "time", "carbon_intensity": "mass/energy"},
+    "water_paths": {"wue": "volume/energy"},
+    "flexibility": {"curtailment": "count"},
 }
 
 
@@ -206,7 +212,8 @@ _SECTION_FILE = {"accelerators": "accelerators", "models": "models", "countries"
                  "cooling": "cooling", "rules": "export", "country_groups": "export",
                  "controls": "governance", "industries": "governance",
                  "serving_jitter": "governance", "quantization": "augment",
-                 "providers": "facility"}
+                 "sparsity": "augment", "onsite_power": "augment", "water_paths": "augment",
+                 "flexibility": "augment", "providers": "facility"}
 
 
 def _sources(raw: dict[str, Any], file: str) -> dict[str, Source]:

@@ -40,8 +40,9 @@ def memory_fit(ctx: Context) -> Result:
             message = (f"weights alone ({weights / 1e9:.1f} GB) exceed the usable "
                        f"{usable / 1e9:.1f} GB of {group}× {hw.id}")
         else:
-            message = (f"weights {est.get('weights_gb'):.1f} GB ×{facts['replicas']} + KV for "
-                       f"{facts['concurrency']} seq; max {facts['max_batch']} seq/replica")
+            message = (f"{facts['layout'].label}: weights {est.get('weights_gb'):.1f} GB "
+                       f"×{facts['replicas']} + KV for {facts['concurrency']} seq; max "
+                       f"{facts['max_batch']} seq/replica")
     elif kind in ("training", "fine-tuning"):
         message = f"training state (16 B/parameter) sharded over {n} accelerators"
     else:

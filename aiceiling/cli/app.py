@@ -39,10 +39,18 @@ def _root(
 
 
 def _register() -> None:
+    import aiceiling.cli.init as init_cmd
     from aiceiling.cli import catalog_cmd, check, explain, schema
+    from aiceiling.cli import ceiling as ceiling_cmd
+    from aiceiling.cli import compare as compare_cmd
+    from aiceiling.cli import sweep as sweep_cmd
 
     app.command("check", help=check.__doc__)(check.check)
+    app.command("compare", help=compare_cmd.__doc__)(compare_cmd.compare)
+    app.command("sweep", help=sweep_cmd.__doc__)(sweep_cmd.sweep)
+    app.command("ceiling", help=ceiling_cmd.__doc__)(ceiling_cmd.ceiling)
     app.command("explain", help=explain.__doc__)(explain.explain)
+    app.command("init", help=init_cmd.__doc__)(init_cmd.init)
     app.command("catalog", help=catalog_cmd.__doc__)(catalog_cmd.catalog)
     app.command("schema", help=schema.__doc__)(schema.schema)
 
@@ -78,4 +86,6 @@ def main() -> None:
               "This is a bug in aiceiling. Please report it with the profile and the command "
               "(set AICEILING_DEBUG=1 for the traceback).", file=sys.stderr)
         sys.exit(EXIT_INTERNAL)
+    if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C into exit code 130 by itself
+        print("interrupted", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else EXIT_OK)

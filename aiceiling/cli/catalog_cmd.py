@@ -11,7 +11,9 @@ from aiceiling.cli.app import EXIT_INVALID
 _SECTIONS = {"hardware": ("accelerators",), "models": ("models",),
              "regions": ("regions", "countries", "blocs"), "networks": ("access_networks",),
              "cooling": ("cooling",), "export": ("rules", "country_groups"),
-             "governance": ("controls", "industries", "serving_jitter")}
+             "governance": ("controls", "industries", "serving_jitter"),
+             "augment": ("quantization", "sparsity", "onsite_power", "water_paths",
+                         "flexibility")}
 _SUMMARY = {"accelerators": ("memory", "bandwidth", "peak.bf16", "tdp"),
             "models": ("params", "layers", "kv_heads", "max_context"),
             "regions": ("country", "carbon_intensity", "electricity_price"),
@@ -19,13 +21,15 @@ _SUMMARY = {"accelerators": ("memory", "bandwidth", "peak.bf16", "tdp"),
             "blocs": ("members",), "access_networks": ("rtt",), "cooling": ("rack_limit",),
             "rules": ("as_of", "license_required_for"), "country_groups": ("members",),
             "controls": ("meaning",), "industries": ("continuity_required",),
-            "serving_jitter": ("fraction",)}
+            "serving_jitter": ("fraction",), "quantization": ("accuracy",),
+            "sparsity": ("accuracy",), "onsite_power": ("lead_time", "carbon_intensity"),
+            "water_paths": ("wue",), "flexibility": ("curtailment",)}
 
 
 def catalog(
     kind: Annotated[str | None, typer.Argument(
-        help="hardware, models, regions, networks, cooling, export or governance; all when "
-             "omitted.")] = None,
+        help="hardware, models, regions, networks, cooling, export, governance or augment "
+             "(the planner's figures); all when omitted.")] = None,
     entry_id: Annotated[str | None, typer.Argument(metavar="[ID]",
                                                    help="One entry, with every source.")] = None,
     overlay: Annotated[list[str] | None, typer.Option(

@@ -84,7 +84,6 @@ Exit codes: 0 nothing at or above --fail-on (default unknown), 1 some check is (
     from aiceiling import api, gate
     from aiceiling import config as config_file
     from aiceiling.catalog import Catalog
-    from aiceiling.checks import warning_margin
     from aiceiling.errors import InputError
 
     try:
@@ -110,8 +109,10 @@ Exit codes: 0 nothing at or above --fail-on (default unknown), 1 some check is (
     include = _names(checks) if checks else settings.checks or ()
     exclude = _names(skip_checks) if skip_checks else settings.skip_checks or ()
     ids = [spec.id for spec in api.registry()]
-    problems = gate.unknown_selectors(include, ids, "--check") + \
-        gate.unknown_selectors(exclude, ids, "--skip-check")
+    problems = gate.unknown_selectors(include, ids, "--check" if checks else
+                                      f"{settings.path}: checks") + \
+        gate.unknown_selectors(exclude, ids, "--skip-check" if skip_checks else
+                               f"{settings.path}: skip_checks")
     if problems:
         _usage(*problems)
     paths, errors = _expand(profiles)
@@ -125,19 +126,11 @@ Exit codes: 0 nothing at or above --fail-on (default unknown), 1 some check is (
         except InputError as exc:
             _invalid(exc.diagnostics)
     shared = Catalog(tuple(catalog if catalog is not None else settings.catalogs or ()))
-    reports = []
-    with warning_margin(share):
-        for path in paths:
-            try:
-                report = api.check_file(path, list(set_ or []), shared, on=run.today,
-                                        use_waivers=not no_waivers)
-            except InputError as exc:
-                errors.extend(exc.diagnostics)
-                continue
-            report = gate.select(report, run)
-            if previous is not None:
-                gate.compare(report, previous)
-            reports.append(report)
+    progress = _progress(len(paths), quiet)
+    reports, failures = gate.check(paths, run, overrides=set_ or (), catalog=shared,
+                                   baseline=previous, progress=progress)
+    errors += failures
+    progress(len(paths), "")
     for diagnostic in errors:
         print(diagnostic, file=sys.stderr)
     for format_name, target in outputs:
@@ -216,7 +209,8 @@ def _outputs(specs: list[str], output: str | None) -> list[tuple[Format, str | N
 
 def _expand(profiles: list[str]) -> tuple[list[str], list["Diagnostic"]]:
     """Profile paths: folders expanded to every *.yaml under them (hidden ones left out),
-    sorted; ``-`` (standard input) at most once."""
+    sorted; each file once, however often it is named; ``-`` (standard input) at most
+    once."""
     from pathlib import Path
 
     from aiceiling.errors import Diagnostic
@@ -225,6 +219,7 @@ def _expand(profiles: list[str]) -> tuple[list[str], list["Diagnostic"]]:
     errors: list[Diagnostic] = []
     if profiles.count("-") > 1:
         _usage("standard input (-) can be read only once")
+    seen: set[str] = set()
     for profile in profiles:
         if profile != "-" and os.path.isdir(profile):
             found = sorted(str(p) for p in Path(profile).rglob("*.yaml")
@@ -233,10 +228,30 @@ def _expand(profiles: list[str]) -> tuple[list[str], list["Diagnostic"]]:
             if not found:
                 errors.append(Diagnostic(profile, None, None, "",
                                          "folder holds no *.yaml profile"))
-            paths.extend(found)
         else:
-            paths.append(profile)
+            found = [profile]
+        for path in found:
+            key = path if path == "-" else os.path.realpath(path)
+            if key not in seen:
+                seen.add(key)
+                paths.append(path)
     return paths, errors
+
+
+def _progress(total: int, quiet: bool) -> "Callable[[int, str], None]":
+    """Progress on stderr while several profiles are evaluated, only on a terminal: one
+    line, rewritten in place and cleared at the end."""
+    if quiet or total < 2 or not sys.stderr.isatty():
+        return lambda index, path: None
+    from aiceiling.errors import printable
+
+    def show(index: int, path: str) -> None:
+        text = printable(f"checking {index + 1}/{total} {path}", newlines=False)[:79] \
+            if index < total else ""
+        sys.stderr.write(f"\r{text:<79}\r" if text else f"\r{'':<79}\r")
+        sys.stderr.flush()
+
+    return show
 
 
 def _color(no_color: bool) -> bool:

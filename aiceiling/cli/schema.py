@@ -2,8 +2,9 @@
 schema of the JSON report that check --format json writes.
 
 Editors that use the YAML language server (VS Code's YAML extension, Neovim, Helix) check
-and complete a profile against the schema when its first line names it:
+and complete a profile whose first line names the schema:
 
+\b
     aiceiling schema > aiceiling-profile.schema.json
     # yaml-language-server: $schema=./aiceiling-profile.schema.json
 """
@@ -35,12 +36,7 @@ def schema(
     output: Annotated[str | None, typer.Option(
         "--output", "-o", help="Write the schema to FILE atomically.")] = None,
 ) -> None:
-    """Print the JSON Schema of a profile (for editors and validators), or with --report the
-schema of the JSON report that check --format json writes.
-
-Editors that use the YAML language server check and complete a profile whose first line is
-'# yaml-language-server: $schema=./aiceiling-profile.schema.json' after
-'aiceiling schema > aiceiling-profile.schema.json'."""
+    """Print the JSON Schema of a profile, or of the report with --report."""
     from aiceiling.cli.output import write
 
     if report:

@@ -14,8 +14,6 @@ GB = 1e9
 MS = 1e-3
 DAY = 86_400.0
 
-_MAX_GROUP = 72
-DAY = 86_400.0
 
 # Weight precision → arithmetic precision, when the hardware has that arithmetic.
 # Weight-only formats (int4: AWQ/GPTQ W4A16) compute at 16 bits: quantizing weights cuts

@@ -7,14 +7,11 @@ import math
 
 from aiceiling.estimates import network
 from aiceiling.estimates.base import MS, Ctx, compute_precision, fmt, kv_precision, ref
+from aiceiling.estimates.layout import Rates, ServingShape, choose_layout, model_shape
 from aiceiling.estimates.memory import memory_estimates
-from aiceiling.physics import calibration, memory, power, serving
+from aiceiling.physics import memory, power, serving
 
 GB = 1e9
-# Largest model replica considered when the profile does not fix it: 8 nodes of 8 (GB200
-# NVL72 racks hold 72), beyond which one model copy spanning more devices is not a serving
-# layout anyone runs.
-_MAX_GROUP = 72
 
 
 def estimate(ctx: Ctx) -> None:
@@ -65,64 +62,51 @@ def estimate(ctx: Ctx) -> None:
     n = p.deployment.accelerators
     reserve = ctx.reserve()
     device_mem = float(hw.memory.value)
-    node = hw.node_size or n
-
-    def fits_one_sequence(group: int) -> bool:
-        return memory.usable_memory(device_mem, group, reserve) >= weights + kv_seq
-
-    given = p.deployment.tensor_parallel
-    linked = hw.interconnect is not None or hw.host_link is not None
-    # Without a sourced link between accelerators (separate edge modules), each one
-    # serves its own replica: tensor parallelism over an unknown link is not assumed.
-    divisors = [g for g in range(1, min(n, _MAX_GROUP) + 1) if n % g == 0]
-    candidates = [given] if given else \
-        [g for g in divisors if fits_one_sequence(g) and (linked or g == 1)] or \
-        [divisors[-1] if linked else 1]  # nothing fits: the largest, to show how far off
-
-    def max_batch_of(group: int) -> int:
-        free = memory.usable_memory(device_mem, group, reserve) - weights
-        return memory.max_sequences(free, kv_seq)
-
+    embedding_bytes = memory.weight_bytes(0.0, counts.embedding, precision)
+    lm_head_bytes = memory.weight_bytes(0.0, counts.lm_head, precision)
+    shape_of = model_shape(model, weights, embedding_bytes, lm_head_bytes,
+                           memory.weight_bytes(1.0, 0.0, precision))
     peak = ctx.peak(precision)
     if hw.bandwidth is None or peak is None:
         if hw.bandwidth is None:
             ctx.out.unknown["bandwidth"] = f"{hw.name} has no sourced memory bandwidth"
-        group = candidates[0]
-        ctx.out.facts.update(group=group, replicas=n // group,
-                              max_batch=max_batch_of(group), concurrency=1,
-                              weights_per_replica=weights, reserve=reserve)
-        memory_estimates(ctx, weights, kv_seq, 1, n // group, n, device_mem, reserve)
+        chosen = choose_layout(ctx, weights, kv_seq, reserve, shape_of)
+        ctx.out.facts.update(group=chosen.group, replicas=chosen.replicas,
+                              max_batch=chosen.max_batch, concurrency=1,
+                              layout=chosen.layout, reserve=reserve)
+        memory_estimates(ctx, chosen.weights_held, chosen.kv_held, 1, chosen.replicas,
+                         n, device_mem, reserve)
         return
     compute_prec, peak_fig = peak
     bandwidth = float(hw.bandwidth.value)
     eff_c, eff_att, eff_b = ctx.efficiency(compute_prec)
     attention_prec = compute_precision("bf16", hw.peak)
     link = hw.interconnect or hw.host_link
-    link_bw = float(link.value) / 2.0 if link else math.inf  # bidirectional figure
+    link_bw = float(link.value) if link else math.inf  # bidirectional figure
     expert_bytes = model.expert_params * (memory.weight_bytes(1.0, 0.0, precision))
     attention_dim = model.heads * model.head_dim
+    prefill_dim = 0
     if model.mla:
         # Absorbed MLA decode attends in the latent space: QK over kv_lora_rank + rope
         # values and AV over kv_lora_rank values per head (DeepSeek-V2, arXiv:2405.04434,
-        # §2.1.2): the equivalent per-head width is (2 · rank + rope) / 2.
-        attention_dim = model.heads * (2 * model.mla["kv_lora_rank"]
-                                       + model.mla["qk_rope_head_dim"]) // 2
+        # §2.1.2): the equivalent per-head width is (2 · rank + rope) / 2. Prefill runs
+        # the non-absorbed form (vLLM and SGLang MLA prefill): QK over nope + rope and AV
+        # over v_head_dim per head, (nope + rope + v) / 2.
+        mla = model.mla
+        attention_dim = model.heads * (2 * mla["kv_lora_rank"]
+                                       + mla["qk_rope_head_dim"]) // 2
+        prefill_dim = model.heads * (mla.get("qk_nope_head_dim", model.head_dim)
+                                     + mla["qk_rope_head_dim"]
+                                     + mla.get("v_head_dim", model.head_dim)) // 2
     transformer = serving.Transformer(
         block_params_active=counts.blocks_active, lm_head_params=counts.lm_head or
         counts.embedding, layers=model.layers, attention_dim=attention_dim,
         hidden=model.hidden, dense_weight_bytes=weights - model.experts * expert_bytes,
         expert_weight_bytes=expert_bytes, experts=model.experts,
         experts_active=model.experts_active, kv_bytes_per_token=kv_token,
-        window_fraction=model.window_fraction, window=window)
-
-    def replica_of(group: int) -> serving.Replica:
-        tp = min(group, node)
-        return serving.Replica(
-            peak_flops=float(peak_fig.value), bandwidth=bandwidth,
-            eff_compute=eff_c, eff_bandwidth=eff_b, tp=tp, pp=max(1, group // tp),
-            link_bandwidth=link_bw, allreduce_latency=calibration.ALLREDUCE_LATENCY_S,
-            attention_flops=float(hw.peak[attention_prec].value) if attention_prec
-            else 0.0, eff_attention=eff_att, layer_overhead=calibration.LAYER_OVERHEAD_S)
+        window_fraction=model.window_fraction, window=window,
+        embedding_bytes=embedding_bytes if counts.lm_head else 0.0,
+        attention_weight_bytes=shape_of.attention_bytes, prefill_attention_dim=prefill_dim)
 
     traffic = w.traffic
     peak_rps = traffic.requests_per_s * traffic.peak_factor if traffic else None
@@ -150,44 +134,29 @@ def estimate(ctx: Ctx) -> None:
             concurrency = nxt
         return concurrency
 
-    # Replica size: as given, else the group (dividing the count) with the most serving
-    # capacity within the per-token budget — what an operator tunes for, and the same
-    # whatever the traffic, so more traffic never changes the layout under it.
     budget = w.latency.tpot if w.latency and w.latency.tpot else None
-
-    def capacity_of(group: int) -> float:
-        limit = max_batch_of(group)
-        if limit < 1:
-            return 0.0
-        replica = replica_of(group)
-
-        def fits(b: int) -> bool:
-            return budget is None or serving.serving_point(
-                replica, transformer, b, prompt, output).tpot_s <= budget
-
-        best = serving.largest_batch(limit, fits)
-        return (n // group) * serving.serving_point(
-            replica, transformer, best, prompt, output).requests_per_s if best else 0.0
-
-    group = candidates[0] if len(candidates) == 1 else \
-        max(candidates, key=lambda g: (capacity_of(g), -g))
-    replicas = n // group
-    replica = replica_of(group)
-    max_batch = max_batch_of(group)
+    chosen = choose_layout(
+        ctx, weights, kv_seq, reserve, shape_of,
+        Rates(peak_flops=float(peak_fig.value), bandwidth=bandwidth, eff_compute=eff_c,
+              eff_bandwidth=eff_b, attention_flops=float(hw.peak[attention_prec].value)
+              if attention_prec else 0.0, eff_attention=eff_att, link_bandwidth=link_bw),
+        ServingShape(transformer, prompt, output, budget))
+    group, replicas, max_batch, replica = (chosen.group, chosen.replicas, chosen.max_batch,
+                                           chosen.replica)
+    assert replica is not None
     concurrency = concurrency_of(replica, replicas, max_batch)
-    if not given and group > 1:
-        ctx.out.assume("deployment.tensor_parallel", str(group),
-                        "the group of accelerators per replica with the most capacity "
-                        "within the per-token budget")
     if traffic and not traffic.concurrency and peak_rps:
         ctx.out.assume("workload.traffic.concurrency", str(concurrency),
                         "Little's law: peak requests/s × time in system")
     tp, pp = replica.tp, replica.pp
-    free_kv = memory.usable_memory(device_mem, group, reserve) - weights
+    # The longest context one sequence can hold: the room of one rank over the share of
+    # each token's KV that rank keeps.
+    free_rank = chosen.usable / group - chosen.weights_per_rank
     ctx.out.facts.update(tensor_parallel=tp, pipeline_parallel=pp, replicas=replicas,
-                          group=group, max_batch=max_batch,
-                          max_context=memory.max_context(free_kv, kv_token,
-                                                         model.window_fraction, window))
+                          group=group, max_batch=max_batch, layout=chosen.layout,
+                          max_context=memory.max_context(
+                              free_rank * kv_seq / chosen.kv_per_rank, kv_token,
+                              model.window_fraction, window) if chosen.kv_per_rank else 0.0)
     if group > 1 and link is None:
         ctx.out.unknown["interconnect"] = f"{hw.name} has no sourced interconnect figure"
     hw_refs = (*ref(hw.memory), *ref(hw.bandwidth), *ref(peak_fig))
@@ -207,7 +176,8 @@ def estimate(ctx: Ctx) -> None:
         per_replica = min(per_replica, max(max_batch, 1))
     batch = 1 if unbatched else max(1, per_replica)
     ctx.out.facts.update(concurrency=concurrency, batch=batch, peak_rps=peak_rps)
-    memory_estimates(ctx, weights, kv_seq, concurrency, replicas, n, device_mem, reserve)
+    memory_estimates(ctx, chosen.weights_held, chosen.kv_held, concurrency, replicas, n,
+                     device_mem, reserve)
 
     pt = point(batch)
 

@@ -37,6 +37,14 @@ def estimate(ctx: Ctx) -> None:
     limit = rack_limit(ctx)
     ctx.out.facts["rack_limit"] = limit
     per_rack = 1 if rack_scale or limit is None else max(1, math.floor(limit[0] / unit_w))
+    rack_units = hw.system_rack_units if hw.system_power is not None and hw.node_size else None
+    height = ctx.catalog.constant("facility", "defaults.rack_units") if rack_units else None
+    if not rack_scale and rack_units and height is not None:
+        # A rack holds what its power allows and what its height allows, whichever is less.
+        by_height = max(1, int(float(height.value)) // rack_units)
+        if limit is None or by_height < per_rack:
+            per_rack = by_height
+        refs += (height.reference(),)
     rack_w = min(units, per_rack) * unit_w
     racks = math.ceil(units / per_rack)
     what = "systems" if hw.system_power is not None and hw.node_size else "accelerators"

@@ -22,12 +22,19 @@ import math
 from collections.abc import Callable
 from typing import NamedTuple
 
+from aiceiling.physics import collectives
+
 # Activations exchanged between tensor-parallel ranks are 16-bit. [bytes per value]
 ACTIVATION_BYTES = 2.0
 
 
 class Replica(NamedTuple):
-    """One copy of the model spread over tp × pp accelerators, and how well it runs."""
+    """One copy of the model spread over tp × pp accelerators, and how well it runs.
+
+    The tp ranks of a stage split every layer (tensor parallelism) or, with
+    ``attention_dp``, run attention data-parallel and the routed experts expert-parallel
+    over ``ep`` ranks; ``pp`` stages hold consecutive layers (pipeline parallelism).
+    """
 
     peak_flops: float          # per accelerator, matmuls at the compute precision [FLOP/s]
     bandwidth: float           # per accelerator memory bandwidth [B/s]
@@ -35,11 +42,22 @@ class Replica(NamedTuple):
     eff_bandwidth: float       # achievable fraction of bandwidth [-]
     tp: int = 1                # tensor-parallel degree [-]
     pp: int = 1                # pipeline stages [-]
-    link_bandwidth: float = math.inf   # per-accelerator scale-up bandwidth, one direction [B/s]
-    allreduce_latency: float = 0.0     # fixed cost of one all-reduce [s]
+    link_bandwidth: float = math.inf   # effective scale-up bus bandwidth, one direction [B/s]
+    allreduce_latency: float = 0.0     # fixed cost of one collective call [s]
     attention_flops: float = 0.0       # per accelerator 16-bit peak for attention [FLOP/s]
     eff_attention: float = 0.0         # achievable fraction of attention_flops [-]
     layer_overhead: float = 0.0        # fixed time per layer per forward step [s]
+    hop_latency: float = 0.0           # per ring step of a collective [s]
+    ep: int = 1                        # expert-parallel degree of the MoE layers [-]
+    attention_dp: bool = False         # attention data-parallel over the tp ranks
+    kv_replication: float = 1.0        # copies of each KV byte the tp ranks hold and read [-]
+    stage_link: collectives.Fabric = collectives.Fabric()  # between pipeline stages
+
+    @property
+    def fabric(self) -> collectives.Fabric:
+        """The scale-up link the tp ranks' collectives run over."""
+        return collectives.Fabric(self.link_bandwidth, self.hop_latency,
+                                  self.allreduce_latency)
 
     @property
     def compute_rate(self) -> float:
@@ -74,6 +92,9 @@ class Transformer(NamedTuple):
     kv_bytes_per_token: float = 0.0
     window_fraction: float = 0.0   # share of KV (and attention) in sliding-window layers
     window: float = math.inf       # sliding window [tokens]
+    embedding_bytes: float = 0.0   # input embedding table within dense_weight_bytes [B]
+    attention_weight_bytes: float = 0.0  # attention projections within dense_weight_bytes [B]
+    prefill_attention_dim: int = 0  # attention width in prefill, when it differs [values]
 
     @property
     def weight_bytes(self) -> float:
@@ -95,9 +116,29 @@ def expected_experts_touched(experts: int, experts_active: int, tokens: float) -
 
 
 def weight_bytes_read(model: Transformer, tokens: float) -> float:
-    """Weight bytes one forward step over ``tokens`` tokens reads from memory. [B]"""
+    """Weight bytes one forward step over ``tokens`` tokens reads from memory. [B]
+
+    The input embedding is a lookup: a step reads the rows of its tokens (16-bit values),
+    not the table; the output layer is a matmul and is read whole.
+    """
     touched = expected_experts_touched(model.experts, model.experts_active, tokens)
-    return model.dense_weight_bytes + model.expert_weight_bytes * touched
+    rows = min(model.embedding_bytes, tokens * model.hidden * ACTIVATION_BYTES)
+    return model.dense_weight_bytes - model.embedding_bytes + rows + \
+        model.expert_weight_bytes * touched
+
+
+def _weights_read(replica: Replica, model: Transformer, tokens: float) -> float:
+    """Weight bytes the replica's ranks read together in one step over ``tokens``. [B]
+
+    With attention data-parallel every rank holds and reads the attention weights.
+    """
+    replicated = (replica.tp - 1) * model.attention_weight_bytes if replica.attention_dp \
+        else 0.0
+    return weight_bytes_read(model, tokens) + replicated
+
+
+def _prefill_dim(model: Transformer) -> int:
+    return model.prefill_attention_dim or model.attention_dim
 
 
 def prefill_flops(model: Transformer, prompt_tokens: float) -> float:
@@ -108,32 +149,66 @@ def prefill_flops(model: Transformer, prompt_tokens: float) -> float:
     mask), and the output layer for the last token only (the next-token logits).
     """
     matmul = 2.0 * model.block_params_active * prompt_tokens + 2.0 * model.lm_head_params
-    attention = 2.0 * model.layers * prompt_tokens ** 2 * model.attention_dim
+    attention = 2.0 * model.layers * prompt_tokens ** 2 * _prefill_dim(model)
     return matmul + attention
 
 
 def allreduce_time(message_bytes: float, tp: int, link_bandwidth: float,
-                   latency: float) -> float:
+                   latency: float, hop_latency: float = 0.0) -> float:
     """Ring all-reduce of ``message_bytes`` over ``tp`` ranks. [s]
 
     Each rank sends and receives 2 (tp − 1) / tp of the message (Patarasuk & Yuan 2009,
-    "Bandwidth optimal all-reduce algorithms", JPDC 69(2)), plus a fixed latency per call.
+    "Bandwidth optimal all-reduce algorithms", JPDC 69(2)), plus a fixed latency per call
+    and one per ring step (``collectives.allreduce_time``).
     """
-    if tp <= 1:
-        return 0.0
-    return latency + 2.0 * (tp - 1) / tp * message_bytes / link_bandwidth
+    return collectives.allreduce_time(
+        message_bytes, tp, collectives.Fabric(link_bandwidth, hop_latency, latency))
+
+
+# Expert-parallel dispatch sends FP8 activations, combine returns 16-bit ones, as DeepSeek
+# serves V3/R1 (deepseek-ai/DeepEP README: "FP8 dispatching and BF16 combining"). [B/value]
+DISPATCH_BYTES = 1.0
+COMBINE_BYTES = 2.0
 
 
 def tensor_parallel_time(replica: Replica, model: Transformer, tokens: float) -> float:
-    """Communication of one forward step over ``tokens`` tokens with tensor parallelism. [s]
+    """Communication inside a stage in one forward step over ``tokens`` tokens. [s]
 
     Megatron-style tensor parallelism all-reduces the activations twice per layer (after
     attention and after the MLP): Shoeybi et al. 2019, "Megatron-LM", arXiv:1909.08053, §3.
+    With attention data-parallel and expert parallelism, each rank keeps its own tokens and
+    a layer instead dispatches every token to its k experts' ranks and combines the results
+    back, two all-to-alls (DeepSeek-V3, arXiv:2412.19437, §3.4).
     """
+    if replica.attention_dp and replica.ep > 1:
+        per_rank = tokens / replica.tp * min(model.experts_active, model.experts) * \
+            model.hidden
+        per_layer = collectives.alltoall_time(per_rank * DISPATCH_BYTES, replica.ep,
+                                              replica.fabric) + \
+            collectives.alltoall_time(per_rank * COMBINE_BYTES, replica.ep, replica.fabric)
+        return model.layers * per_layer
     message = tokens * model.hidden * ACTIVATION_BYTES
-    per_call = allreduce_time(message, replica.tp, replica.link_bandwidth,
-                              replica.allreduce_latency)
-    return 2.0 * model.layers * per_call
+    return 2.0 * model.layers * collectives.allreduce_time(message, replica.tp,
+                                                           replica.fabric)
+
+
+def pipeline_time(replica: Replica, model: Transformer, tokens: float) -> float:
+    """Activations of one micro-batch of ``tokens`` passed between the pp stages. [s]
+
+    pp − 1 send/recv per forward pass; each tensor-parallel rank sends its 1/tp slice
+    (Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU
+    Clusters Using Megatron-LM", arXiv:2104.04473, §4.1 scatter/gather).
+    """
+    if replica.pp <= 1:
+        return 0.0
+    message = tokens * model.hidden * ACTIVATION_BYTES / replica.tp
+    return (replica.pp - 1) * collectives.send_recv_time(message, replica.stage_link)
+
+
+def micro_batches(replica: Replica, sequences: float) -> float:
+    """Micro-batches a pipelined replica splits ``sequences`` into: one per stage, or one
+    per sequence when there are fewer sequences than stages. [-]"""
+    return max(1.0, min(float(replica.pp), sequences))
 
 
 def step_time(replica: Replica, matmul_flops: float, weight_bytes: float,
@@ -154,14 +229,25 @@ def step_time(replica: Replica, matmul_flops: float, weight_bytes: float,
 
 def prefill_time(replica: Replica, model: Transformer, prompt_tokens: float,
                  sequences: float = 1.0) -> float:
-    """Time to prefill ``sequences`` prompts of ``prompt_tokens`` tokens together. [s]"""
-    tokens = prompt_tokens * sequences
+    """Time to prefill ``sequences`` prompts of ``prompt_tokens`` tokens together. [s]
+
+    With pp stages the prompts go through as m micro-batches, one per stage: under
+    continuous batching the stages stay fed, so the batch takes one full pass of one
+    micro-batch. GPipe's fill-and-drain bubble, (pp − 1) / (m + pp − 1) of the time
+    (Huang et al. 2019, "GPipe", arXiv:1811.06965, §2.2), belongs to a flushed batch; here
+    the bubble is the stages left idle when fewer prompts than stages are in flight (one
+    prompt alone crosses every stage in turn).
+    """
+    m = micro_batches(replica, sequences)
+    per = sequences / m
+    tokens = prompt_tokens * per
     matmul = (2.0 * model.block_params_active * prompt_tokens
-              + 2.0 * model.lm_head_params) * sequences
-    attention = 2.0 * model.layers * prompt_tokens ** 2 * model.attention_dim * sequences
-    kv_written = model.kv_bytes_per_token * tokens
-    return step_time(replica, matmul, weight_bytes_read(model, tokens), attention, kv_written,
-                     model.layers) + tensor_parallel_time(replica, model, tokens)
+              + 2.0 * model.lm_head_params) * per
+    attention = 2.0 * model.layers * prompt_tokens ** 2 * _prefill_dim(model) * per
+    kv_written = model.kv_bytes_per_token * replica.kv_replication * tokens
+    return step_time(replica, matmul, _weights_read(replica, model, tokens), attention,
+                     kv_written, model.layers) + \
+        tensor_parallel_time(replica, model, tokens) + pipeline_time(replica, model, tokens)
 
 
 def _window_tokens(context: float, model: Transformer) -> float:
@@ -186,13 +272,19 @@ def _context_pieces(model: Transformer, prompt_tokens: float,
 
 def decode_step_time(replica: Replica, model: Transformer, batch: float,
                      context: float) -> float:
-    """One decode step: ``batch`` sequences each with ``context`` tokens of KV cache. [s]"""
-    kv_tokens = _window_tokens(context, model) * batch
-    matmul = 2.0 * (model.block_params_active + model.lm_head_params) * batch
+    """One decode step: ``batch`` sequences each with ``context`` tokens of KV cache. [s]
+
+    With pp stages the batch runs as m micro-batches in flight together: every stage
+    serves each in turn, so all advance one token in one full pass of one micro-batch.
+    """
+    per = batch / micro_batches(replica, batch)
+    kv_tokens = _window_tokens(context, model) * per
+    matmul = 2.0 * (model.block_params_active + model.lm_head_params) * per
     attention = 4.0 * model.layers * model.attention_dim * kv_tokens
-    return step_time(replica, matmul, weight_bytes_read(model, batch), attention,
-                     model.kv_bytes_per_token * kv_tokens, model.layers) + \
-        tensor_parallel_time(replica, model, batch)
+    return step_time(replica, matmul, _weights_read(replica, model, per), attention,
+                     model.kv_bytes_per_token * replica.kv_replication * kv_tokens,
+                     model.layers) + \
+        tensor_parallel_time(replica, model, per) + pipeline_time(replica, model, per)
 
 
 def _sum_linear(a: int, b: int, intercept: float, slope: float) -> float:
@@ -229,12 +321,14 @@ def decode_time(replica: Replica, model: Transformer, batch: float, prompt_token
     in t (piecewise, with a break where sliding-window layers stop growing), whose sum has
     a closed form per piece.
     """
-    matmul = 2.0 * (model.block_params_active + model.lm_head_params) * batch
+    per = batch / micro_batches(replica, batch)
+    matmul = 2.0 * (model.block_params_active + model.lm_head_params) * per
     per_step = max(matmul / replica.compute_rate,
-                   weight_bytes_read(model, batch) / replica.memory_rate) + \
-        tensor_parallel_time(replica, model, batch) + model.layers * replica.layer_overhead
-    attention = 4.0 * model.layers * model.attention_dim * batch / replica.attention_rate
-    kv = model.kv_bytes_per_token * batch / replica.memory_rate
+                   _weights_read(replica, model, per) / replica.memory_rate) + \
+        tensor_parallel_time(replica, model, per) + pipeline_time(replica, model, per) + \
+        model.layers * replica.layer_overhead
+    attention = 4.0 * model.layers * model.attention_dim * per / replica.attention_rate
+    kv = model.kv_bytes_per_token * replica.kv_replication * per / replica.memory_rate
 
     def piece(a: int, b: int, growth: float, kv_at_zero: float) -> float:
         return _sum_max_lines(a, b, (attention * kv_at_zero, attention * growth),
@@ -261,15 +355,15 @@ def serving_point(replica: Replica, model: Transformer, batch: int, prompt_token
     """Throughput and per-token latency of one replica running ``batch`` sequences. [-]
 
     With continuous batching a replica spends, per ``batch`` requests, the prefill of
-    ``batch`` prompts and the decode of ``batch`` × ``output_tokens`` tokens; pipeline
-    stages overlap micro-batches, multiplying throughput (not latency) by ``pp``
-    (Huang et al. 2019, "GPipe", arXiv:1811.06965).
+    ``batch`` prompts and the decode of ``batch`` × ``output_tokens`` tokens. Pipeline
+    stages serve micro-batches of that batch (``prefill_time``, ``decode_step_time``): a
+    pipeline adds throughput only through the larger batch its memory holds.
     """
     prefill_one = prefill_time(replica, model, prompt_tokens, 1.0)
     prefill_all = prefill_time(replica, model, prompt_tokens, float(batch))
     decode = decode_time(replica, model, float(batch), prompt_tokens, output_tokens)
     cycle = prefill_all + decode
-    rps = replica.pp * batch / cycle
+    rps = batch / cycle
     return ServingPoint(batch=batch, prefill_s=prefill_one, tpot_s=decode / output_tokens,
                         requests_per_s=rps, tokens_per_s=rps * output_tokens)
 

@@ -6,13 +6,14 @@ resolved into a :class:`LoadedProfile`.
 from __future__ import annotations
 
 import difflib
+import functools
 from typing import Any, NamedTuple, get_args, get_origin
 
 from aiceiling.catalog import Catalog
 from aiceiling.errors import Diagnostic, InputError
 from aiceiling.profile.model import Profile
 from aiceiling.profile.yamlsource import Document, Path, dotted, load_text, read_file
-from aiceiling.resolve import Resolved, check_ids, resolve
+from aiceiling.resolve import Resolved, check_ids, profile_layout_errors, resolve
 
 
 class LoadedProfile(NamedTuple):
@@ -56,6 +57,23 @@ def _fields_at(path: Path) -> list[str]:
     for cls in classes:
         names.extend(cls.model_fields)
     return names
+
+
+@functools.lru_cache(maxsize=256)
+def model_at(path: Path) -> Any:
+    """The pydantic model class of the profile section at ``path`` (list indexes skipped),
+    or None where that is not exactly one model (a mapping of figures, a plain value)."""
+    classes: list[Any] = [Profile]
+    for part in path:
+        if isinstance(part, int):
+            continue  # a list element: _unwrap already gave the element's model
+        found: list[Any] = []
+        for cls in classes:
+            info = cls.model_fields.get(part)
+            if info is not None:
+                found.extend(_unwrap(info.annotation))
+        classes = found
+    return classes[0] if len(classes) == 1 else None
 
 
 def _has(node: Any, part: Any) -> bool:
@@ -232,4 +250,21 @@ def load_document(document: Document, overrides: list[str] | None = None,
         raise InputError(exc.diagnostics + id_errors) from None
     if id_errors:
         raise InputError(id_errors)
-    return LoadedProfile(document.file, document, profile, resolve(profile, catalog), catalog)
+    resolved = resolve(profile, catalog)
+    layout_errors = [document.diagnostic(path, message) for path, message in
+                     profile_layout_errors(profile, resolved.model, resolved.hardware)]
+    if layout_errors:
+        raise InputError(layout_errors)
+    return LoadedProfile(document.file, document, profile, resolved, catalog)
+
+
+def with_overrides(loaded: LoadedProfile, overrides: list[str],
+                   catalog: Catalog | None = None) -> LoadedProfile:
+    """A loaded profile changed by ``--set`` overrides, applied to a copy of its document
+    (the original is untouched). Raises InputError with every problem found."""
+    import copy
+
+    base = loaded.document
+    document = Document(base.file, copy.deepcopy(base.data), base.positions)
+    document.overrides.update(base.overrides)
+    return load_document(document, overrides, catalog or loaded.catalog)

@@ -263,7 +263,19 @@ class Deployment(_Strict):
     region: str | None = None
     hardware: HardwareRef | None = None
     accelerators: int = Field(1, gt=0, le=10_000_000)
-    tensor_parallel: int | None = Field(None, gt=0)
+    tensor_parallel: int | None = Field(
+        None, gt=0, description="accelerators splitting every layer; default: searched")
+    pipeline_parallel: int | None = Field(
+        None, gt=0, description="pipeline stages per replica; default 1 when "
+                                "tensor_parallel is given, else searched")
+    expert_parallel: int | None = Field(
+        None, gt=0, description="ranks holding whole routed experts (MoE): 1 or "
+                                "tensor_parallel; default: searched")
+    attention_data_parallel: bool | None = Field(
+        None, description="attention data-parallel over the tensor-parallel ranks, experts "
+                          "expert-parallel (MLA models, SGLang --enable-dp-attention)")
+    tensor_parallel_across_nodes: bool = Field(
+        False, description="allow tensor/expert parallelism beyond one scale-up domain")
     power_cap: Power | None = Field(
         None, description="power limit set on each accelerator (nvidia-smi -pl); default: "
                           "the accelerator's rated board power")
@@ -286,6 +298,16 @@ class Deployment(_Strict):
         if value is not None and isinstance(accelerators, int) and accelerators % value:
             raise ValueError(f"{value} accelerators per replica must divide the "
                              f"{accelerators} accelerators")
+        return value
+
+    @field_validator("pipeline_parallel")
+    @classmethod
+    def _stages_divide(cls, value: int | None, info: ValidationInfo) -> int | None:
+        accelerators = info.data.get("accelerators")
+        tp = info.data.get("tensor_parallel") or 1
+        if value is not None and isinstance(accelerators, int) and accelerators % (tp * value):
+            raise ValueError(f"{tp} × {value} accelerators per replica (tensor × pipeline) "
+                             f"must divide the {accelerators} accelerators")
         return value
 
 

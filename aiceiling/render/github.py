@@ -83,13 +83,12 @@ def render(reports: list[Report], errors: list[Diagnostic] | None = None,
                 out.append(annotation)
         for waiver in gate.waivers(report, run):
             if waiver.state in ("expired", "unmatched"):
-                what = "expired on " + waiver.expires if waiver.state == "expired" else \
-                    "matches no check"
-                out.append(command("warning", f"waiver for {waiver.check} {what}: "
-                                              f"{waiver.reason}", file=report.file,
+                out.append(command("warning", gate.waiver_note(waiver), file=report.file,
                                    title=f"waiver {waiver.state} ({report.name})"))
+    settings = f"--fail-on {run.fail_on}" + (f", config {run.config}" if run.config else "") \
+        + (f", baseline {run.baseline}" if run.baseline else "")
     for report in reports:
         count = len(gate.failing(report, run))
         out.append(printable(f"aiceiling: {report.name}: {report.verdict}, {count} check(s) "
-                             f"fail the run (--fail-on {run.fail_on})", newlines=False))
+                             f"fail the run ({settings})", newlines=False))
     return "\n".join(out) + "\n" if out else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aiceiling import __version__, gate
@@ -53,6 +54,7 @@ def report_dict(report: Report, run: gate.Run | None = None) -> dict[str, Any]:
         "assumptions": [{"field": a.field, "value": a.value, "source": a.source}
                         for a in est.assumptions],
         "unknown": dict(sorted(est.unknown.items())),
+        **({"layout": layout_dict(est.facts["layout"])} if "layout" in est.facts else {}),
         "notes": list(report.notes),
         "augmentations": [augmentation_dict(a) for a in
                           (report.plan.augmentations if report.plan else ())],
@@ -61,6 +63,13 @@ def report_dict(report: Report, run: gate.Run | None = None) -> dict[str, Any]:
         "waivers": [w._asdict() for w in gate.waivers(report, run)],
         "failing": [r.id for r in gate.failing(report, run)],
     }
+
+
+def layout_dict(layout: Any) -> dict[str, Any]:
+    """The LLM replica layout: TP × PP × EP × DP, attention data-parallel or not."""
+    return {"label": layout.label, "tensor_parallel": layout.tp,
+            "pipeline_parallel": layout.pp, "expert_parallel": layout.ep,
+            "data_parallel": layout.dp, "attention_data_parallel": layout.attention_dp}
 
 
 def augmentation_dict(aug: Any) -> dict[str, Any]:
@@ -95,4 +104,13 @@ def render(reports: list[Report], errors: list[Diagnostic] | None = None,
         "errors": [{"file": d.file, "line": d.line, "column": d.column,
                     "field": d.field, "message": d.message} for d in errors],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return _INERT.sub(_u_escape, json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+
+
+# JSON escapes C0 controls itself; DEL, C1 controls, line separators and bidirectional
+# overrides (say, in a file name) would reach a terminal that prints the report raw.
+_INERT = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _u_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"

@@ -15,10 +15,10 @@ from aiceiling import gate
 from aiceiling.api import Report
 from aiceiling.checks import Result
 from aiceiling.errors import Diagnostic
-from aiceiling.render import line
+from aiceiling.render import line, relative
 
 
-def _detail(result: Result) -> str:
+def _detail(result: Result, lapsed: gate.WaiverState | None) -> str:
     from aiceiling.render.table import value_limit
 
     parts = [f"status: {result.status}" +
@@ -31,17 +31,19 @@ def _detail(result: Result) -> str:
     parts.append(f"message: {result.message}")
     if result.waiver:
         parts.append(f"waiver: {result.waiver}")
+    if lapsed is not None:
+        parts.append(gate.waiver_note(lapsed))
     if result.baseline:
         parts.append(f"baseline: {result.baseline}")
     return "\n".join(line(p) for p in parts)
 
 
 def _case(suite: ET.Element, report: Report, result: Result, gating: bool,
-          run: gate.Run) -> str:
+          run: gate.Run, lapsed: gate.WaiverState | None) -> str:
     """Add one check's test case; return its outcome: failure, skipped or passed."""
     case = ET.SubElement(suite, "testcase", name=result.id,
                          classname=f"{line(report.name)}.{result.family}",
-                         file=line(report.file))
+                         file=line(relative(report.file)))
     if result.line:
         case.set("line", str(result.line))
     summary = line(result.message)
@@ -49,7 +51,7 @@ def _case(suite: ET.Element, report: Report, result: Result, gating: bool,
     if gating:
         failure = ET.SubElement(case, "failure", type=result.status,
                                 message=f"{result.status}: {summary}")
-        failure.text = _detail(result)
+        failure.text = _detail(result, lapsed)
         outcome = "failure"
     elif result.status == "skip":
         ET.SubElement(case, "skipped", message=summary)
@@ -62,7 +64,7 @@ def _case(suite: ET.Element, report: Report, result: Result, gating: bool,
         ET.SubElement(case, "skipped", message=f"{result.status}, {result.baseline} since the "
                                                f"baseline: {summary}")
         outcome = "skipped"
-    ET.SubElement(case, "system-out").text = _detail(result)
+    ET.SubElement(case, "system-out").text = _detail(result, lapsed)
     return outcome
 
 
@@ -75,7 +77,7 @@ def render(reports: list[Report], errors: list[Diagnostic] | None = None,
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for report in reports:
         suite = ET.SubElement(root, "testsuite", name=line(report.name),
-                              file=line(report.file))
+                              file=line(relative(report.file)))
         properties = ET.SubElement(suite, "properties")
         settings = {"verdict": report.verdict,
                     "binding_constraint": report.binding.id if report.binding else "",
@@ -89,9 +91,11 @@ def render(reports: list[Report], errors: list[Diagnostic] | None = None,
         for name, text in settings.items():
             ET.SubElement(properties, "property", name=name, value=text)
         failing = {r.id for r in gate.failing(report, run)}
+        lapsed = gate.lapsed(report, run)
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         for result in report.results:
-            outcome = _case(suite, report, result, result.id in failing, run)
+            outcome = _case(suite, report, result, result.id in failing, run,
+                            lapsed.get(result.id))
             counts["tests"] += 1
             if outcome != "passed":
                 counts[outcome if outcome == "skipped" else "failures"] += 1

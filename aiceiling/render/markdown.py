@@ -20,6 +20,9 @@ ICON = {"pass": "✅", "warn": "⚠️", "fail": "❌", "unknown": "❔", "skip"
         "waived": "🔕"}
 VERDICT_ICON = {"feasible": "✅", "at-risk": "⚠️", "undetermined": "❔", "infeasible": "❌"}
 TOP_PATHS = 3
+# GitHub refuses a pull-request comment longer than this ("Body is too long (maximum is
+# 65536 characters)"); past it the collapsed tables of every check are left out.
+COMMENT_LIMIT = 65_536
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~#!])")
 
 
@@ -55,7 +58,7 @@ def _where(report: Report, result: Result) -> str:
     return f"{md(report.file)}:{result.line}" if result.line else ""
 
 
-def _profile(report: Report, run: gate.Run) -> list[str]:
+def _profile(report: Report, run: gate.Run, full: bool) -> list[str]:
     failing = gate.failing(report, run)
     verdict = report.verdict
     out = [f"### {VERDICT_ICON.get(verdict, '')} {md(report.name)}: {verdict.upper()}", ""]
@@ -96,7 +99,8 @@ def _profile(report: Report, run: gate.Run) -> list[str]:
         out += ["**Waivers**", ""]
         for waiver in waivers:
             hides = f", hides {waiver.hides}" if waiver.hides else ""
-            out.append(f"- {md(waiver.check)}: **{waiver.state}**{hides} (expires "
+            when = "expired" if waiver.state == "expired" else "expires"
+            out.append(f"- {md(waiver.check)}: **{waiver.state}**{hides} ({when} "
                        f"{waiver.expires}): {md(waiver.reason)}")
         out.append("")
     for note in report.notes:
@@ -105,6 +109,8 @@ def _profile(report: Report, run: gate.Run) -> list[str]:
     if resolved:
         out += ["**Resolved since the baseline:** " + ", ".join(f"`{i}`" for i in resolved),
                 ""]
+    if not full:
+        return out
     out += [f"<details><summary>All {len(report.results)} checks</summary>", "",
             "| check | status | value / limit | used | message |" +
             (" baseline |" if baseline else ""),
@@ -119,9 +125,17 @@ def _profile(report: Report, run: gate.Run) -> list[str]:
 
 def render(reports: list[Report], errors: list[Diagnostic] | None = None,
            run: gate.Run | None = None) -> str:
-    """The Markdown report of a run."""
+    """The Markdown report of a run; without the tables of every check when it would not
+    fit in a pull-request comment."""
     run = run or gate.Run()
-    errors = errors or []
+    text = _render(reports, errors or [], run, full=True)
+    if len(text) <= COMMENT_LIMIT:
+        return text
+    return _render(reports, errors or [], run, full=False)
+
+
+def _render(reports: list[Report], errors: list[Diagnostic], run: gate.Run,
+            full: bool) -> str:
     failed = sum(1 for r in reports if gate.failing(r, run))
     total = len(reports) + len({d.file for d in errors})
     if errors:
@@ -144,8 +158,11 @@ def render(reports: list[Report], errors: list[Diagnostic] | None = None,
         out += ["### Could not evaluate", ""]
         out += [f"- {md(str(d))}" for d in errors]
         out.append("")
+    if not full:
+        out += ["The tables of every check are left out: the report would not fit in a pull "
+                "request comment. The JSON, SARIF and JUnit reports have them.", ""]
     for report in reports:
-        out += _profile(report, run)
+        out += _profile(report, run, full)
     settings = [f"fail-on {run.fail_on}", f"warn at {run.warn_at * 100:g} %"]
     if run.baseline:
         settings.append(f"baseline {md(run.baseline)}")

@@ -77,7 +77,25 @@ _PROFILE = _object(
      "waivers": {"type": "array", "items": _WAIVER},
      "failing": {**_TEXTS, "description": "ids of the checks that fail the run"}},
     {"augmentation_blocked_by": _TEXT,
-     "coverage": {"description": "checks evaluated / checks whose limit the profile sets"}})
+     "layout": _object(
+         {"label": _TEXT, "tensor_parallel": {"type": "integer", "minimum": 1},
+          "pipeline_parallel": {"type": "integer", "minimum": 1},
+          "expert_parallel": {"type": "integer", "minimum": 1},
+          "data_parallel": {"type": "integer", "minimum": 1},
+          "attention_data_parallel": {"type": "boolean"}},
+         description="an LLM's replica layout: TP × PP × EP × DP"),
+     "coverage": _object({"evaluated": {"type": "integer", "minimum": 0},
+                          "limits_set": {"type": "integer", "minimum": 0}},
+                         description="checks evaluated (pass, warn, fail, waived) / checks "
+                                     "whose limit the profile sets (all but skip)"),
+     "run": _object({"tool_version": _TEXT,
+                     "catalog_version": {"type": "string", "description": "first 12 hex "
+                                         "digits of the SHA-256 of the compiled catalog"},
+                     "overrides": {**_TEXTS, "description": "--set PATH=VALUE, in order"},
+                     "today": {"type": "string", "format": "date"},
+                     "catalogs": {"type": "array", "items": _object(
+                         {"path": _TEXT, "sha256": _TEXT})}},
+                    description="what the report was computed from, to reproduce it")})
 
 _GATE = _object(
     {"fail_on": {"enum": ["fail", "unknown", "warn", "never"]},

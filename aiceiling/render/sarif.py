@@ -74,7 +74,7 @@ def _level(result: Result, gating: bool) -> str:
     return "warning"
 
 
-def _text(report: Report, result: Result) -> str:
+def _text(report: Report, result: Result, lapsed: gate.WaiverState | None) -> str:
     from aiceiling.render.table import value_limit
 
     figures = value_limit(result)
@@ -83,18 +83,20 @@ def _text(report: Report, result: Result) -> str:
     text += f" — {result.message}"
     if result.waiver:
         text += f" (waiver: {result.waiver})"
+    if lapsed is not None:
+        text += f" ({gate.waiver_note(lapsed)})"
     if result.baseline and result.baseline != "unchanged":
         text += f" [{result.baseline} since the baseline]"
     return line(text)
 
 
 def _result(report: Report, result: Result, index: dict[str, int],
-            gating: bool) -> dict[str, Any]:
+            gating: bool, lapsed: gate.WaiverState | None) -> dict[str, Any]:
     fingerprint = hashlib.sha256(f"{report.file}\0{result.id}".encode()).hexdigest()[:32]
     out: dict[str, Any] = {
         "ruleId": result.id, "ruleIndex": index[result.id],
         "level": _level(result, gating),
-        "message": {"text": _text(report, result)},
+        "message": {"text": _text(report, result, lapsed)},
         "locations": _location(report.file, result.line, result.column),
         "partialFingerprints": {"aiceilingCheck/v1": fingerprint},
         "properties": {"profile": line(report.name), "status": result.status,
@@ -132,12 +134,19 @@ def render(reports: list[Report], errors: list[Diagnostic] | None = None,
     rules = _rules()
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     results = []
+    waivers: list[dict[str, Any]] = []
     for report in reports:
         failing = {r.id for r in gate.failing(report, run)}
+        lapsed = gate.lapsed(report, run)
         for result in report.results:
             if result.status in ("pass", "skip") and result.baseline != "resolved":
                 continue
-            results.append(_result(report, result, index, result.id in failing))
+            results.append(_result(report, result, index, result.id in failing,
+                                   lapsed.get(result.id)))
+        waivers += [{"level": "warning",
+                     "message": {"text": line(f"{report.name}: {gate.waiver_note(w)}")},
+                     "locations": _location(report.file, None, None)}
+                    for w in gate.waivers(report, run) if w.state in ("expired", "unmatched")]
     failed = any(gate.failing(r, run) for r in reports)
     invocation: dict[str, Any] = {
         "executionSuccessful": not errors,
@@ -149,6 +158,8 @@ def render(reports: list[Report], errors: list[Diagnostic] | None = None,
     }
     if errors:
         invocation["toolExecutionNotifications"] = [_notification(d) for d in errors]
+    if waivers:
+        invocation["toolConfigurationNotifications"] = waivers
     log = {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from aiceiling.api import Report
 from aiceiling.checks import Result
-from aiceiling.render import line as safe
+from aiceiling.render import line as one_line
 from aiceiling.render import number
 from aiceiling.units import readable_unit
 from aiceiling.verdict import coverage_of
@@ -111,7 +111,7 @@ def _cells(result: Result, cells: int) -> tuple[str, str, str, str, str]:
     if result.line:
         message += f"  :{result.line}"
     return f"  {result.name}", status, value_limit(result), _used(result, cells), \
-        safe(message)
+        one_line(message)
 
 
 def _grid(report: Report, verbose: bool, width: int) -> tuple[list[Text], list[Result]]:
@@ -192,7 +192,7 @@ def _coverage(report: Report) -> str:
 
 def table(report: Report, verbose: bool = False, width: int = WIDTH) -> list[Text]:
     """The lines of one profile's report."""
-    title = safe(f"{report.name}  {report.file}")
+    title = one_line(f"{report.name}  {report.file}")  # a file name may hold control characters
     verdict = report.verdict.upper()
     header = Text(title, style="bold")
     header.append(" " * max(2, width - len(title) - len(verdict)))
@@ -204,7 +204,7 @@ def table(report: Report, verbose: bool = False, width: int = WIDTH) -> list[Tex
             text, width, break_on_hyphens=False, subsequent_indent=" " * indent))
 
     if report.provenance is not None:
-        wrapped(safe(report.provenance.line()), "dim", 5)
+        wrapped(one_line(report.provenance.line()), "dim", 5)
     what = needs(report)
     if what:
         wrapped(what, "", 7)
@@ -219,7 +219,7 @@ def table(report: Report, verbose: bool = False, width: int = WIDTH) -> list[Tex
     if binding is not None:
         figures = value_limit(binding) if binding.used is not None else ""
         wrapped(f"binding: {binding.id} ({binding.status}) — "
-                + (f"{figures}: " if figures else "") + safe(binding.message), "", 9)
+                + (f"{figures}: " if figures else "") + one_line(binding.message), "", 9)
     plan = report.plan
     if plan is not None and plan.augmentations:
         for index, aug in enumerate(plan.augmentations[:3]):
@@ -234,7 +234,7 @@ def table(report: Report, verbose: bool = False, width: int = WIDTH) -> list[Tex
                 trade = f"; {aug.tradeoffs[0]}" if aug.tradeoffs else ""
                 outcome = f"flips {flips} → {aug.verdict_after}{worse}{trade}"
             wrapped(("paths:   " if index == 0 else "         ")
-                    + safe(f"{aug.path}: {aug.summary} → {outcome}"), "", 11)
+                    + one_line(f"{aug.path}: {aug.summary} → {outcome}"), "", 11)
     if plan is not None and report.verdict != "feasible" and (
             plan.blocked_by or not plan.augmentations):
         blocker = f"; {plan.blocked_by} blocks all of them" if plan.blocked_by else ""
@@ -242,10 +242,10 @@ def table(report: Report, verbose: bool = False, width: int = WIDTH) -> list[Tex
                 + f"no verified catalogued path gets under the ceiling ({plan.evaluated} "
                 f"tried){blocker}", "", 11)
     for note in report.notes:
-        wrapped(safe(f"note: {note}"), "yellow", 6)
+        wrapped(one_line(f"note: {note}"), "yellow", 6)
     defaults = [f"{a.field}={a.value}" for a in report.estimates.assumptions]
     if defaults:
-        wrapped(safe("defaults: " + "; ".join(defaults)), "dim", 10)
+        wrapped(one_line("defaults: " + "; ".join(defaults)), "dim", 10)
     wrapped(_verdict_line(report), _VERDICT_STYLE[report.verdict], 9)
     return lines
 
