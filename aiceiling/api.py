@@ -33,6 +33,7 @@ from aiceiling.profile.load import (
 )
 from aiceiling.profile.load import load_profile as _load_file
 from aiceiling.profile.yamlsource import Document
+from aiceiling.provenance import provenance
 from aiceiling.verdict import VERDICTS, apply_waivers, binding_of, verdict_of
 
 if TYPE_CHECKING:
@@ -92,6 +93,8 @@ def check_file(path: str, overrides: list[str] | None = None, catalog: Catalog |
     loaded = _load_file(path, overrides, catalog)
     on = on or today()
     report = _evaluate(loaded, on=on, use_waivers=use_waivers)
+    report = report._replace(provenance=provenance(
+        overrides or [], on.isoformat(), loaded.catalog.overlays))
     if augment and report.verdict != "feasible":
         from aiceiling.augment import plan
 

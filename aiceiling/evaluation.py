@@ -9,10 +9,11 @@ from pathlib import Path as FsPath
 from typing import Any, NamedTuple
 
 from aiceiling.checks import Context, Registry, Result
+from aiceiling.errors import InputError
 from aiceiling.estimates import Estimates, build
 from aiceiling.profile.load import LoadedProfile
 from aiceiling.profile.model import Profile
-from aiceiling.verdict import apply_waivers, binding_of, verdict_of
+from aiceiling.verdict import apply_waivers, binding_of, verdict_of, waiver_errors
 
 
 class Report(NamedTuple):
@@ -25,6 +26,7 @@ class Report(NamedTuple):
     notes: list[str]
     profile: Profile | None = None
     plan: Any = None  # aiceiling.augment.Plan, when augmentation paths were planned
+    provenance: Any = None  # aiceiling.provenance.Provenance: what the report was run from
 
 
 def registry() -> Registry:
@@ -71,6 +73,10 @@ def evaluate(loaded: LoadedProfile, *, on: dt.date | None = None,
         estimates = build(loaded.profile, loaded.resolved, loaded.catalog)
     ctx = Context(loaded.profile, loaded.resolved, estimates, on, loaded.catalog)
     reg, categorical = _checks()
+    bad = waiver_errors(loaded.profile, [spec.id for spec in reg])
+    if bad:
+        raise InputError([loaded.document.diagnostic(("waivers", index, "check"), message)
+                          for index, message in bad])
     results: list[Result] = []
     for spec in reg:
         result = spec.run(ctx)

@@ -257,3 +257,35 @@ def parse_count(value: object) -> float:
             raise UnitError(f"expected a plain number, got unit {unit!r}")
         return number
     raise UnitError("expected a number")
+
+
+# Units a person reads a figure in, smallest first, per dimension: a figure is shown in the
+# largest of them in which it is at least 1 (100,000 kW → 100 MW; 0.00631 GB → 6.31 MB).
+# Time scales down only (ns, µs, ms): a latency of 9,868 ms stays in the budget's unit.
+_LADDERS: tuple[tuple[tuple[str, float], ...], ...] = (
+    (("W", 1.0), ("kW", 1e3), ("MW", 1e6), ("GW", 1e9)),
+    (("Wh", 1.0), ("kWh", 1e3), ("MWh", 1e6), ("GWh", 1e9), ("TWh", 1e12)),
+    (("B", 1.0), ("kB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12), ("PB", 1e15)),
+    (("ns", 1e-9), ("µs", 1e-6), ("ms", 1e-3)),
+)
+
+
+def readable_unit(reference: float, unit: str) -> tuple[float, str]:
+    """The factor to multiply figures in ``unit`` by, and the unit to show them in, so that
+    ``reference`` reads as a number of at least 1 in the largest unit of its ladder
+    (``kW`` → ``MW`` for 100,000 kW; the part after a ``/`` is kept: ``kW/rack``)."""
+    head, slash, tail = unit.partition("/")
+    for ladder in _LADDERS:
+        factors = dict(ladder)
+        if head not in factors:
+            continue
+        base = factors[head]
+        magnitude = abs(reference) * base
+        chosen = ladder[0]
+        for name, factor in ladder:
+            if magnitude >= factor:
+                chosen = (name, factor)
+        if magnitude == 0 or reference != reference or abs(reference) == float("inf"):
+            chosen = (head, base)
+        return base / chosen[1], chosen[0] + slash + tail
+    return 1.0, unit

@@ -239,4 +239,4 @@ def test_python_example_runs_as_written(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("AICEILING_TODAY", "2026-11-22")
     exec(compile(code, "docs/ci.md", "exec"), {})
-    assert capsys.readouterr().out == "infeasible ['data.boundary']\n"
+    assert capsys.readouterr().out == "infeasible ['data.boundary', 'energy.cost_budget']\n"

@@ -142,16 +142,25 @@ def test_sufficiency_warns_below_compute_optimal() -> None:
 
 
 # ---------------------------------------------------------------------------------- energy
-def test_power_budget_uses_modeled_power_not_tdp() -> None:
+def test_power_budget_holds_installed_power() -> None:
+    """A site provisions what is installed: one DGX H100 at its 10.2 kW nameplate (NVIDIA
+    DGX H100 user guide) × PUE 1.4, whatever the traffic."""
     results = run()
     result = results["energy.power_budget"]
-    # 8 H100 at TDP would be 5.6 kW alone; the modeled draw at this light load is lower.
     assert result.status == "pass"
-    assert isinstance(result.value, float) and 3 < result.value < 30 * 0.8
+    assert result.value == pytest.approx(10.2 * 1.4, rel=1e-9)
+    light = run({"workload.traffic.requests_per_s": 0.01})["energy.power_budget"]
+    assert light.value == pytest.approx(10.2 * 1.4, rel=1e-9)
 
 
-@pytest.mark.parametrize(("budget", "expected"), [("30 kW", "pass"), ("7.5 kW", "warn"),
-                                                  ("5 kW", "fail")])
+def test_power_cap_lowers_installed_power() -> None:
+    """Eight H100 capped at 500 W: 10.2 kW − 8 × 200 W = 8.6 kW installed."""
+    result = run({"deployment.power_cap": "500 W"})["energy.power_budget"]
+    assert result.value == pytest.approx(8.6 * 1.4, rel=1e-9)
+
+
+@pytest.mark.parametrize(("budget", "expected"), [("30 kW", "pass"), ("15 kW", "warn"),
+                                                  ("14 kW", "fail")])
 def test_power_budget_levels(budget: str, expected: str) -> None:
     assert status("energy.power_budget", {"site.power_budget": budget}) == expected
 
@@ -200,9 +209,9 @@ def test_carbon_uses_country_intensity_as_a_stated_default() -> None:
 @pytest.mark.parametrize(("budget", "expected"), [
     ({"monthly": "100000 USD"}, "pass"),
     ({"monthly": "1000 USD"}, "fail"),
-    ({"monthly": "100000 EUR"}, "skip"),           # catalog hardware price is USD
+    ({"monthly": "100000 EUR"}, "unknown"),        # catalog hardware price is USD
     ({"monthly": "100000 EUR", "hardware_price": "25000 EUR",
-      "amortization": "36 months"}, "skip"),       # energy price missing in EUR? DE has none
+      "amortization": "36 months"}, "unknown"),    # energy price missing in EUR? DE has none
 ])
 def test_cost_budget(budget: dict[str, str], expected: str) -> None:
     edits: dict[str, Any] = {"budget": budget}
@@ -222,7 +231,7 @@ def test_cost_amortization_plus_energy() -> None:
 
 def test_cost_never_converts_currencies() -> None:
     result = run({"budget": {"monthly": "100000 EUR"}})["energy.cost_budget"]
-    assert result.status == "skip"
+    assert result.status == "unknown"
     assert "never converted" in result.message
 
 

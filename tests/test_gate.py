@@ -292,6 +292,22 @@ def test_waivers_visible_in_every_format(tmp_path: Path) -> None:
     assert states == {"ignored"}
 
 
+def test_waiver_for_no_check_exits_2_with_did_you_mean(tmp_path: Path) -> None:
+    """A misspelt waiver would waive nothing, silently: it is an input error."""
+    profile = tmp_path / "typo.yaml"
+    profile.write_text(BASE + """
+waivers:
+  - check: compute.ttfb
+    reason: Typo in the id.
+    expires: 2027-03-31
+""", encoding="utf-8")
+    result = cli("check", str(profile))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"{profile}:29:5: waivers[0].check: no check 'compute.ttfb'; did you mean "
+        "compute.ttft, compute.tpot, compute.throughput?")
+
+
 # ========================================================================== config file
 def test_config_file_found_upward_and_flags_win(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
@@ -583,8 +599,9 @@ def test_every_bundled_profile_in_sarif(bundled: dict[str, Path]) -> None:
 
     assert found == [(uri(f), i, line, col) for f, i, line, col in expected]
     for result in run["results"]:
-        assert result["level"] == ("error" if result["properties"]["status"] == "fail"
-                                   else "warning")
+        # Under the default --fail-on unknown, an unknown check fails the run too.
+        assert result["level"] == ("error" if result["properties"]["status"] in
+                                   ("fail", "unknown") else "warning")
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
 
 
@@ -691,7 +708,11 @@ def test_config_catalogs_are_relative_to_the_file(tmp_path: Path,
                                               encoding="utf-8")
     (tmp_path / "sub").mkdir()
     monkeypatch.chdir(tmp_path / "sub")
-    profile = str(DATA / "radiology-l40s.yaml")
+    # The profile without its own lead time, so that the catalog's applies.
+    own = tmp_path / "radiology.yaml"
+    own.write_text("".join(line for line in BASE.splitlines(keepends=True)
+                           if "hardware_lead_time" not in line), encoding="utf-8")
+    profile = str(own)
     checks = validate(cli("check", profile, "-f", "json").stdout)["profiles"][0]["checks"]
     availability = next(c for c in checks if c["id"] == "compute.availability")
     assert (availability["status"], availability["value"]) == ("fail", 400.0)

@@ -67,7 +67,8 @@ FAMILIES = [
      "the seeds' healthcare path: edge AI"),
     ("boundary (training)", "data.boundary", ("healthcare-federated-finetune.yaml",),
      ("federated",), "the seeds' healthcare path: federated learning"),
-    ("residency", "data.residency", ("erp-copilot.yaml", "data.residency=[DE]", CONTROLS_OK),
+    ("residency", "data.residency", ("erp-copilot.yaml", "data.residency=[DE]",
+                                      "data.origin_country=DE", CONTROLS_OK),
      ("region-",), "a region in the allowed jurisdiction"),
     ("export", "physical.export_control", ("export-controlled-inference.yaml",), ("region-",),
      "a region where no licence is needed"),
@@ -120,7 +121,9 @@ def test_ranking_is_monotone_in_the_verdict() -> None:
 
 # Every bundled example: its binding check and the path the planner puts first.
 FIRST = [
-    ("erp-copilot.yaml", "governance.controls", "add-controls"),
+    # add-controls leaves the cost unknown (no sourced Azure H100 rental): undetermined after,
+    # so the governed core, feasible after, ranks first.
+    ("erp-copilot.yaml", "governance.controls", ("add-controls", "hybrid-governed-core")),
     ("export-controlled-inference.yaml", "physical.export_control", "region-"),
     ("finance-fraud-scoring.yaml", "governance.controls", "dedicated-accelerators+add-controls"),
     ("healthcare-federated-finetune.yaml", "data.boundary", "federated"),
@@ -138,13 +141,16 @@ def test_every_bundled_example_has_an_expected_first_path() -> None:
 
 
 @pytest.mark.parametrize(("name", "binding", "first"), FIRST, ids=[f[0] for f in FIRST])
-def test_binding_check_and_first_path(name: str, binding: str, first: str) -> None:
+def test_binding_check_and_first_path(name: str, binding: str,
+                                      first: str | tuple[str, ...]) -> None:
     report = checked(name)
     assert report.binding is not None and report.binding.id == binding
     assert report.plan is not None and report.plan.augmentations
     best = report.plan.augmentations[0]
     assert best.path.startswith(first), [a.path for a in report.plan.augmentations]
-    assert best.verdict_after in ("feasible", "at-risk") and _verified(best)
+    # undetermined: the path fixes what failed, a limit nobody could evaluate remains
+    # (healthcare on site: no sourced L40S price in the budget's EUR).
+    assert best.verdict_after in ("feasible", "at-risk", "undetermined") and _verified(best)
 
 
 def test_no_path_offers_a_model_that_cannot_hold_the_request() -> None:

@@ -358,7 +358,8 @@ def test_compare_profiles_table_and_json(starters: dict[str, Path]) -> None:
     assert same.startswith("  ")
     result = run("compare", str(PROFILE), str(starters["healthcare"]), "--format", "json")
     document = json.loads(result.stdout)
-    assert [d["verdict"] for d in document["designs"]] == ["infeasible", "feasible"]
+    # The starter's site holds its installed power (SPEC §5) within the warning margin.
+    assert [d["verdict"] for d in document["designs"]] == ["infeasible", "at-risk"]
     rows = {row["key"]: row for row in document["rows"]}
     assert rows["compute.throughput"]["differs"]
     assert [c["status"] for c in rows["compute.throughput"]["cells"]] == ["fail", "pass"]
@@ -399,7 +400,9 @@ def test_init_writes_a_profile_that_evaluates(tmp_path: Path, industry: str) -> 
     assert text.count("#") > 12  # commented
     report = api.evaluate(api.load_profile(path), on=TODAY)
     assert report.profile is not None and report.profile.industry == industry
-    assert report.verdict in ("feasible", "at-risk")
+    # undetermined allowed: a starter may leave a limit nobody could evaluate (the device
+    # starter names no country, so export control is unknown) — never infeasible.
+    assert report.verdict in ("feasible", "at-risk", "undetermined")
 
 
 def test_init_refuses_to_overwrite_and_writes_stdout(tmp_path: Path) -> None:

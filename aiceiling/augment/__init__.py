@@ -234,5 +234,7 @@ def plan(loaded: LoadedProfile, report: Report, *, on: dt.date,
         common = set.intersection(*verified) if verified else \
             {c for c, status in before.items() if status == "fail"}
         failing = [r.id for r in report.results if r.id in common]
-        blocked_by = failing[0] if failing else None
+        binding = report.binding
+        blocked_by = failing[0] if failing else \
+            binding.id if binding is not None and binding.status == "fail" else None
     return Plan(shown, len(results), blocked_by)

@@ -76,7 +76,8 @@ _FIGURES: dict[str, dict[str, str]] = {
                      "price": "money", "lead_time": "time",
                      "system.power": "power", "export.tpp": "count",
                      "export.die_area": "count", "export.eccn": "text",
-                     "peak.*": "ops/time", "sparse_peak.*": "ops/time"},
+                     "peak.*": "ops/time", "sparse_peak.*": "ops/time",
+                     "idle_power": "power", "rental.*": "rate:time"},
     "models": {"flops_per_request": "ops"},
     "countries": {"carbon_intensity": "mass/energy", "electricity_price": "rate:energy",
                   "water_stress": "count"},
@@ -86,7 +87,8 @@ _FIGURES: dict[str, dict[str, str]] = {
     "fiber": {"propagation": "time/length"},
     "cooling": {"rack_limit": "power"},
     "defaults": {"pue": "count", "wue": "volume/energy", "host_load": "count",
-                 "rack_units": "count"},
+                 "host_ratio": "count", "rack_units": "count"},
+    "providers": {"pue": "count", "wue": "volume/energy"},
     "rules": {"thresholds.*": "count"},
     "serving_jitter": {"fraction": "count"},
     "quantization": {"accuracy": "count"},
@@ -102,6 +104,7 @@ class Catalog:
 
     def __init__(self, overlays: tuple[str, ...] = ()) -> None:
         self._overlays = overlays
+        self._checked = not overlays
         self._raw: dict[str, dict[str, Any]] = {}             # file → its JSON
         self._sources: dict[str, dict[str, Source]] = {}      # file → its sources
         self._overlay: dict[str, dict[str, Entry]] = {}       # section → overlay entries
@@ -111,6 +114,11 @@ class Catalog:
         # Figures derived from the catalog alone (a fitted route factor), computed once per
         # catalog: a sweep evaluates thousands of scenarios against the same data.
         self.derived: dict[str, Any] = {}
+
+    @property
+    def overlays(self) -> tuple[str, ...]:
+        """The user overlay files, in the order they apply."""
+        return self._overlays
 
     # -- loading --------------------------------------------------------------------
     def _file(self, name: str) -> dict[str, Any]:
@@ -125,6 +133,9 @@ class Catalog:
 
     def _index(self, section: str) -> dict[str, str]:
         """Alias → id for a section, built from the raw data without parsing figures."""
+        if not self._checked:
+            _check_sections(self._overlays)  # on first use: inside the caller's error handling
+            self._checked = True
         if section not in self._aliases:
             overlay: dict[str, Entry] = {}
             for path in self._overlays:
@@ -211,7 +222,7 @@ _SECTION_FILE = {"accelerators": "accelerators", "models": "models", "countries"
                  "controls": "governance", "industries": "governance",
                  "serving_jitter": "governance", "quantization": "augment",
                  "sparsity": "augment", "onsite_power": "augment", "water_paths": "augment",
-                 "flexibility": "augment"}
+                 "flexibility": "augment", "providers": "facility"}
 
 
 def _sources(raw: dict[str, Any], file: str) -> dict[str, Source]:
@@ -283,6 +294,30 @@ def _merge(base: Entry, overlay: Entry) -> Entry:
         else:
             merged[key] = value
     return merged
+
+
+def _check_sections(paths: tuple[str, ...]) -> None:
+    """Every top-level key of every overlay names a catalog section (or ``sources``): a
+    misspelt section would otherwise override nothing, silently."""
+    from aiceiling.errors import InputError
+    from aiceiling.profile.yamlsource import read_file
+
+    errors = []
+    known = sorted({*_SECTION_FILE, "sources"})
+    for path in paths:
+        document = read_file(path)
+        if not isinstance(document.data, dict):
+            errors.append(document.diagnostic((), "a catalog overlay is a mapping of sections "
+                                                   f"({', '.join(known)})"))
+            continue
+        for key in document.data:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else \
+                    f"; sections are {', '.join(known)}"
+                errors.append(document.diagnostic((key,), f"no catalog section {key!r}{hint}"))
+    if errors:
+        raise InputError(errors)
 
 
 def _overlay_entries(path: str, section: str) -> dict[str, Entry]:

@@ -130,3 +130,9 @@ def quantity_result(check_id: str, value: float, limit: float, unit: str, path: 
 
 def skip(check_id: str, reason: str, path: tuple[str, ...] = ()) -> Result:
     return Result(check_id, SKIP, reason, path=path)
+
+
+def unknown(check_id: str, reason: str, path: tuple[str, ...] = ()) -> Result:
+    """The profile sets this check's limit but the figure cannot be estimated (a catalog
+    figure nobody could source, an input that is missing): never a pass (SPEC §4)."""
+    return Result(check_id, UNKNOWN, reason, path=path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from aiceiling.checks import Context, Registry, Result, quantity_result, skip
+from aiceiling.checks import Context, Registry, Result, quantity_result, skip, unknown
 from aiceiling.estimates import DAY, Estimates
 from aiceiling.render import number
 
@@ -25,7 +25,8 @@ def memory_fit(ctx: Context) -> Result:
     est = ctx.estimates
     required, available = est.get("memory_required_gb"), est.get("memory_available_gb")
     if required is None or available is None:
-        return skip(cid, _why_missing(ctx), ("deployment", "hardware"))
+        gap = unknown if ctx.resolved.hardware is not None else skip
+        return gap(cid, _why_missing(ctx), ("deployment", "hardware"))
     facts = est.facts
     kind = ctx.profile.workload.kind
     n = ctx.profile.deployment.accelerators
@@ -63,7 +64,7 @@ def throughput(ctx: Context) -> Result:
         return skip(cid, "workload.traffic.requests_per_s is not given", ("workload",))
     capacity = facts.get("capacity_rps")
     if capacity is None:
-        return skip(cid, _why_missing(ctx), traffic_path)
+        return unknown(cid, _why_missing(ctx), traffic_path)
     refs = tuple(facts.get("hw_refs", ()))
     if capacity <= 0:
         return Result(cid, "fail", "no batch meets the per-token budget and fits in memory",
@@ -85,7 +86,7 @@ def _latency_check(ctx: Context, cid: str, key: str, budget_field: str,
         return skip(cid, f"workload.latency.{budget_field} is not given", ("workload",))
     value = ctx.estimates.get(key)
     if value is None:
-        return skip(cid, _why_missing(ctx), path)
+        return unknown(cid, ctx.estimates.unknown.get("overload") or _why_missing(ctx), path)
     return quantity_result(cid, value, budget * 1e3, "ms", path, explain(ctx.estimates),
                            ctx.estimates.values[key].references)
 
@@ -142,7 +143,7 @@ def training_time(ctx: Context) -> Result:
         return skip(cid, "workload.deadline is not given", ("workload",))
     days = ctx.estimates.get("training_days")
     if days is None:
-        return skip(cid, _why_missing(ctx), ("workload", "train_tokens"))
+        return unknown(cid, _why_missing(ctx), ("workload", "train_tokens"))
     estimate = ctx.estimates.values["training_days"]
     inputs = dict(estimate.inputs)
     message = (f"6·N·D over {inputs['accelerators']} accelerators at "
@@ -163,7 +164,7 @@ def availability(ctx: Context) -> Result:
     if lead is None:
         if hw is None or hw.lead_time is None:
             name = hw.name if hw else "the hardware"
-            return skip(cid, f"no sourced lead time for {name}; set "
+            return unknown(cid, f"no sourced lead time for {name}; set "
                              "schedule.hardware_lead_time", ("schedule", "go_live"))
         lead = float(hw.lead_time.value)
         refs = (hw.lead_time.reference(),)

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from aiceiling.checks import FAIL, PASS, WARN, Context, Registry, Result, quantity_result, skip
+from aiceiling.checks import (
+    FAIL,
+    PASS,
+    WARN,
+    Context,
+    Registry,
+    Result,
+    quantity_result,
+    skip,
+    unknown,
+)
 from aiceiling.physics.training import compute_optimal_tokens
 from aiceiling.render import number
 
@@ -19,8 +29,8 @@ def residency(ctx: Context) -> Result:
     path = ("deployment", "region") if ctx.profile.deployment.region else \
         ("deployment", "country")
     if country is None:
-        return skip(cid, "the deployment's country is not known: set deployment.country or "
-                         "deployment.region", ("data", "residency"))
+        return unknown(cid, "the deployment's country is not known: set deployment.country "
+                            "or deployment.region", ("data", "residency"))
     allowed, refs = _allowed(ctx, data.residency)
     where = ", ".join(data.residency)
     if country in allowed:
@@ -66,10 +76,10 @@ def travel(ctx: Context) -> tuple[str, str] | None:
     if dep.placement == "hybrid":
         return "site", "hybrid: the sensitive part is processed on site"
     # cloud
-    if origin == "cloud":
-        return None
     here = ctx.resolved.country
     home = (data.origin_country or "").upper() or None
+    if origin == "cloud" and home is None:
+        return None  # from a cloud whose country is not given
     if here is None or home is None:
         return "region", (f"leaves the {origin} for a cloud region"
                           + ("" if home else " (data.origin_country not given)"))
@@ -87,8 +97,8 @@ def boundary(ctx: Context) -> Result:
         return skip(cid, "data.may_leave is not given")
     moved = travel(ctx)
     if moved is None:
-        return skip(cid, "data.origin is not given, or the data starts in a cloud whose "
-                         "location is not known", ("data", "may_leave"))
+        return unknown(cid, "data.origin is not given, or the data starts in a cloud whose "
+                            "location is not known", ("data", "may_leave"))
     reach, why = moved
     label = data.classification.upper() if data.classification in ("phi", "pii", "pci") \
         else f"{data.classification} data"
@@ -122,9 +132,11 @@ def sufficiency(ctx: Context) -> Result:
     w = ctx.profile.workload
     if w.kind not in ("training", "fine-tuning"):
         return skip(cid, "applies to training and fine-tuning")
-    if w.train_tokens is None or w.data_tokens_available is None:
-        return skip(cid, "workload.train_tokens and data_tokens_available are needed",
-                    ("workload",))
+    if w.data_tokens_available is None:
+        return skip(cid, "workload.data_tokens_available is not given", ("workload",))
+    if w.train_tokens is None:
+        return unknown(cid, "workload.train_tokens is not given: the tokens the run needs",
+                       ("workload", "data_tokens_available"))
     path = ("workload", "data_tokens_available")
     result = quantity_result(cid, w.train_tokens / 1e12, w.data_tokens_available / 1e12,
                              "T tokens", path,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiceiling.checks import Context, Registry, Result, quantity_result, skip
+from aiceiling.checks import Context, Registry, Result, quantity_result, skip, unknown
 from aiceiling.render import number
 
 
@@ -11,22 +11,6 @@ def _why(ctx: Context, *keys: str) -> str:
         if key in ctx.estimates.unknown:
             return ctx.estimates.unknown[key]
     return "not enough input to estimate it"
-
-
-def host_unknown(ctx: Context, cid: str, value: float, limit: float, unit: str,
-                 path: tuple[str, ...], what: str) -> Result | None:
-    """Without a published system power, IT power is a lower bound (accelerators only):
-    it can prove a failure, never a pass."""
-    if ctx.estimates.facts.get("host_known", True):
-        return None
-    hw = ctx.resolved.hardware
-    name = hw.name if hw else "the hardware"
-    if value > limit:
-        return quantity_result(cid, value, limit, unit, path,
-                               f"{what} exceeds the limit on the accelerators alone (host "
-                               f"power of {name} not published)")
-    return skip(cid, f"host power of {name} is not published: the accelerators alone use "
-                     f"{value / limit:.0%} of the limit", path)
 
 
 def power_budget(ctx: Context) -> Result:
@@ -39,15 +23,13 @@ def power_budget(ctx: Context) -> Result:
                     ("site", "power_budget"))
     facility = ctx.estimates.get("facility_power_kw")
     if facility is None:
-        return skip(cid, _why(ctx), ("site", "power_budget"))
+        return unknown(cid, _why(ctx), ("site", "power_budget"))
     path = ("site", "power_budget")
     limit = site.power_budget / 1e3
-    lower = host_unknown(ctx, cid, facility, limit, "kW", path, "facility power")
-    if lower is not None:
-        return lower
     est = ctx.estimates.values["facility_power_kw"]
-    message = (f"IT {number(ctx.estimates.get('it_power_kw') or 0)} kW × PUE "
-               f"{dict(est.inputs)['PUE']} at peak traffic")
+    installed = ctx.estimates.values["installed_it_power_kw"]
+    message = (f"installed IT {dict(est.inputs)['installed IT power']} ({installed.formula}) × "
+               f"PUE {dict(est.inputs)['PUE']}")
     return quantity_result(cid, facility, limit, "kW", path, message, est.references)
 
 
@@ -58,7 +40,7 @@ def battery_life(ctx: Context) -> Result:
         return skip(cid, "site.battery and site.runtime_required are needed (devices)")
     runtime = ctx.estimates.get("device_runtime_h")
     if runtime is None:
-        return skip(cid, _why(ctx), ("site", "battery"))
+        return unknown(cid, _why(ctx), ("site", "battery"))
     est = ctx.estimates.values["device_runtime_h"]
     inputs = dict(est.inputs)
     message = (f"{inputs['battery']} battery at {inputs['device power']}: lasts "
@@ -75,7 +57,7 @@ def carbon_budget(ctx: Context) -> Result:
         return skip(cid, "energy.carbon_budget is not given")
     co2 = ctx.estimates.get("annual_co2_t")
     if co2 is None:
-        return skip(cid, _why(ctx, "carbon"), ("energy", "carbon_budget"))
+        return unknown(cid, _why(ctx, "carbon"), ("energy", "carbon_budget"))
     est = ctx.estimates.values["annual_co2_t"]
     limit = energy.carbon_budget * 365.2425 * 86_400 / 1e3  # kg/s → t/year
     training = ctx.profile.workload.kind in ("training", "fine-tuning")
@@ -93,7 +75,7 @@ def cost_budget(ctx: Context) -> Result:
         return skip(cid, "budget.monthly is not given")
     cost = ctx.estimates.get("monthly_cost")
     if cost is None:
-        return skip(cid, _why(ctx, "cost"), ("budget", "monthly"))
+        return unknown(cid, _why(ctx, "cost"), ("budget", "monthly"))
     est = ctx.estimates.values["monthly_cost"]
     message = " + ".join(f"{k} {v}" for k, v in est.inputs)
     return quantity_result(cid, cost, budget.monthly.amount, f"{budget.monthly.currency}/month",

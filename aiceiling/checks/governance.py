@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from aiceiling.catalog import Figure
-from aiceiling.checks import FAIL, PASS, WARN, Context, Registry, Result, quantity_result, skip
+from aiceiling.checks import (
+    FAIL,
+    PASS,
+    WARN,
+    Context,
+    Registry,
+    Result,
+    quantity_result,
+    skip,
+    unknown,
+)
 from aiceiling.render import number
 
 
@@ -45,12 +55,12 @@ def determinism(ctx: Context) -> Result:
     est = ctx.estimates
     e2e, rtt = est.get("latency_e2e_ms"), est.get("network_rtt_ms") or 0.0
     if e2e is None:
-        return skip(cid, "the serving latency is not known", path)
+        return unknown(cid, "the serving latency is not known", path)
     mode = serving_mode(ctx)
     entry = ctx.catalog.get("serving_jitter", mode)
     fraction = entry.get("fraction") if entry else None
     if not isinstance(fraction, Figure):
-        return skip(cid, f"no jitter figure for serving mode {mode!r}", path)
+        return unknown(cid, f"no jitter figure for serving mode {mode!r}", path)
     serving_ms = max(e2e - rtt, 0.0)
     jitter_ms = serving_ms * float(fraction.value)
     estimate = " (engineering estimate)" if fraction.source.kind == "estimate" else ""

@@ -6,8 +6,17 @@ import datetime as dt
 from typing import Any
 
 from aiceiling.catalog import Figure
-from aiceiling.checks import FAIL, PASS, WARN, Context, Registry, Result, quantity_result, skip
-from aiceiling.checks.energy import host_unknown
+from aiceiling.checks import (
+    FAIL,
+    PASS,
+    WARN,
+    Context,
+    Registry,
+    Result,
+    quantity_result,
+    skip,
+    unknown,
+)
 from aiceiling.render import number
 
 _CLOUD = "cloud placement: it runs in the provider's facility, not on this site"
@@ -33,13 +42,15 @@ def rack_density(ctx: Context) -> Result:
     cid = "physical.rack_density"
     if _cloud(ctx):
         return skip(cid, _CLOUD)
-    rack_kw = ctx.estimates.get("rack_kw")
-    if rack_kw is None:
-        return skip(cid, ctx.estimates.unknown.get("racks", "no hardware given"),
-                    ("deployment", "hardware"))
-    limits = ctx.estimates.facts.get("rack_limit")
-    if limits is None:
+    site = ctx.profile.site
+    if site is None or (site.rack_power_limit is None and site.cooling is None):
         return skip(cid, "site.rack_power_limit and site.cooling are not given")
+    rack_kw = ctx.estimates.get("rack_kw")
+    limits = ctx.estimates.facts.get("rack_limit")
+    if rack_kw is None or limits is None:
+        why = "no rack limit catalogued for the cooling" if rack_kw is not None else \
+            ctx.estimates.unknown.get("racks", "deployment.hardware is not given")
+        return unknown(cid, why, ("deployment", "hardware"))
     limit_w, which = limits
     est = ctx.estimates.values["rack_kw"]
     inputs = dict(est.inputs)
@@ -56,8 +67,9 @@ def rack_space(ctx: Context) -> Result:
         return available
     racks = ctx.estimates.get("racks_needed")
     if racks is None:
-        return skip(cid, ctx.estimates.unknown.get("racks", "no hardware given"),
-                    ("site", "racks_available"))
+        return unknown(cid, ctx.estimates.unknown.get("racks", "deployment.hardware is not "
+                                                               "given"),
+                       ("site", "racks_available"))
     est = ctx.estimates.values["racks_needed"]
     message = f"{dict(est.inputs)['systems']} systems"
     if available == 0:
@@ -74,14 +86,12 @@ def grid_capacity(ctx: Context) -> Result:
         return headroom_w
     facility = ctx.estimates.get("facility_power_kw")
     if facility is None:
-        return skip(cid, "facility power is not known", ("site", "grid_headroom"))
+        return unknown(cid, ctx.estimates.unknown.get("power", "facility power is not known"),
+                       ("site", "grid_headroom"))
     path = ("site", "grid_headroom")
     mw, headroom = facility / 1e3, headroom_w / 1e6
-    lower = host_unknown(ctx, cid, mw, headroom, "MW", path, "facility power")
-    if lower is not None:
-        return lower
     result = quantity_result(cid, mw, headroom, "MW", path,
-                             "facility power at peak vs the grid connection's headroom")
+                             "installed IT power × PUE vs the grid connection's headroom")
     if result.status != FAIL:
         return result
     schedule = ctx.profile.schedule
@@ -115,7 +125,8 @@ def water(ctx: Context) -> Result:
         return water_budget
     annual = ctx.estimates.get("annual_water_m3")
     if annual is None:
-        return skip(cid, "IT energy is not known", ("site", "water_budget"))
+        return unknown(cid, ctx.estimates.unknown.get("power", "IT energy is not known"),
+                       ("site", "water_budget"))
     est = ctx.estimates.values["annual_water_m3"]
     per_day = annual / 365.2425
     limit = water_budget * 86_400
@@ -162,14 +173,14 @@ def export_control(ctx: Context) -> Result:
     if hw is None:
         return skip(cid, "deployment.hardware is not given")
     if country is None:
-        return skip(cid, "the deployment country is not known", path)
+        return unknown(cid, "the deployment country is not known", path)
     rule = ctx.catalog.get("rules", "us-3a090-2023-10")
     if rule is None:
-        return skip(cid, "no export-control rule data in the catalog", path)
+        return unknown(cid, "no export-control rule data in the catalog", path)
     found = _classification(ctx, rule)
     if found is None:
-        return skip(cid, f"no sourced export classification for {hw.name} (TPP, or die area "
-                         "for the density test)", path)
+        return unknown(cid, f"no sourced export classification for {hw.name} (TPP, or die "
+                            "area for the density test)", path)
     eccn, how, refs = found
     as_of = rule.get("as_of")
     refs += (f"{rule.get('name')}: {rule['source'].cite() if 'source' in rule else ''}",)

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from aiceiling import __version__
+from aiceiling.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -68,6 +69,11 @@ def main() -> None:
         raise
     except typer.Abort:
         sys.exit(EXIT_INTERRUPTED)
+    except InputError as exc:
+        # Input found wrong outside a profile (a --catalog overlay): exit 2, never a trace.
+        for diagnostic in exc.diagnostics:
+            print(diagnostic, file=sys.stderr)
+        sys.exit(EXIT_INVALID)
     except Exception as exc:
         # Usage errors of the CLI toolkit (click, or the copy typer vendors) show themselves.
         show = getattr(exc, "show", None)

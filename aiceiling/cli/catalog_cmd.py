@@ -44,9 +44,9 @@ with sources."""
         print(f"aiceiling catalog: unknown kind {kind!r}; choose one of "
               f"{', '.join(_SECTIONS)}", file=sys.stderr)
         raise typer.Exit(EXIT_INVALID)
-    data = Catalog(tuple(overlay or ()))
     kinds = [kind] if kind else list(_SECTIONS)
     try:
+        data = Catalog(tuple(overlay or ()))
         if entry_id is not None:
             for section in (s for k in kinds for s in _SECTIONS[k]):
                 entry = data.get(section, entry_id)

@@ -63,7 +63,9 @@ class Estimates:
         return None if estimate is None else estimate.value
 
     def assume(self, field_path: str, value: str, source: str) -> None:
-        self.assumptions.append(Assumption(field_path, value, source))
+        assumption = Assumption(field_path, value, source)
+        if assumption not in self.assumptions:  # several estimators read the same default
+            self.assumptions.append(assumption)
 
 
 def compute_precision(weight_precision: str, peaks: dict[str, Figure]) -> str | None:
@@ -83,6 +85,9 @@ def kv_precision(profile: Profile) -> str:
 
 
 def fmt(value: float, unit: str) -> str:
+    """A figure with 4 significant digits, never in exponent notation below 10^15."""
+    if 1e4 <= abs(value) < 1e15:
+        return f"{value:,.0f} {unit}"
     return f"{value:.4g} {unit}"
 
 
@@ -170,11 +175,36 @@ class Ctx:
         return None
 
 
+    def provider_figure(self, key: str, field_path: str) -> Figure | None:
+        """A cloud provider's published fleet figure (``pue``, ``wue``) for a cloud placement
+        in one of its regions (stated as a default)."""
+        region = self.resolved.region
+        if self.profile.deployment.placement != "cloud" or not region:
+            return None
+        provider = self.catalog.get("providers", str(region.get("provider", "")))
+        fig = provider.get(key) if provider else None
+        if not isinstance(fig, Figure):
+            return None
+        self.out.assume(field_path, fig.text, f"{provider.get('name')} fleet: "  # type: ignore[union-attr]
+                        f"{fig.reference()}")
+        return fig
+
     def pue(self) -> float:
+        """PUE: the profile's, else the cloud provider's published fleet figure, else the
+        industry average (each stated)."""
         if self.profile.deployment.placement == "device":
             return 1.0  # no facility around a handheld device
         site = self.profile.site
         if site and site.pue:
             return site.pue
-        return float(self.default("site.pue", "pue").value)
+        fig = self.provider_figure("pue", "site.pue") or self.default("site.pue", "pue")
+        return float(fig.value)
+
+    def wue(self) -> float:
+        """WUE [m3/J]: the profile's, else the cloud provider's, else the US average."""
+        site = self.profile.site
+        if site and site.wue is not None:
+            return site.wue
+        fig = self.provider_figure("wue", "site.wue") or self.default("site.wue", "wue")
+        return float(fig.value)
 

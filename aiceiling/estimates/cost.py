@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiceiling.catalog import Figure
 from aiceiling.estimates.base import Ctx, ref
 
 
@@ -17,16 +18,25 @@ def estimate(ctx: Ctx) -> None:
     n = p.deployment.accelerators
     hours = 8766.0 / 12.0
     parts: dict[str, str] = {}
-    if budget.rental is not None:
-        if budget.rental.currency != currency:
-            ctx.out.unknown["cost"] = (f"rental in {budget.rental.currency}, budget in "
+    rental = budget.rental
+    refs: tuple[str, ...] = ()
+    if rental is None and p.deployment.placement == "cloud":
+        fig = catalog_rental(ctx)
+        if fig is None:
+            region = ctx.resolved.region
+            where = f"{region.get('provider')} " if region and region.get("provider") else ""
+            ctx.out.unknown["cost"] = (f"no sourced {where}rental price for {hw.name}: give "
+                                        "budget.rental per accelerator-hour")
+            return
+        rental, refs = fig.value, (fig.reference(),)
+        ctx.out.assume("budget.rental", fig.text, fig.reference())
+    if rental is not None:
+        if rental.currency != currency:
+            ctx.out.unknown["cost"] = (f"rental in {rental.currency}, budget in "
                                         f"{currency}: money is never converted")
             return
-        hardware = budget.rental.amount_per_unit * 3600.0 * hours * n
+        hardware = rental.amount_per_unit * 3600.0 * hours * n
         parts["rental"] = f"{hardware:,.0f} {currency}"
-    elif p.deployment.placement == "cloud":
-        ctx.out.unknown["cost"] = "cloud placement: give budget.rental per accelerator-hour"
-        return
     else:
         price = budget.hardware_price
         if price is None and hw.price is not None:
@@ -47,7 +57,7 @@ def estimate(ctx: Ctx) -> None:
         parts["hardware"] = f"{hardware:,.0f} {currency}/month over {months:.0f} months"
     energy_cost = 0.0
     energy_j = ctx.out.facts.get("energy_j")
-    if energy_j is not None and budget.rental is None:
+    if energy_j is not None and rental is None:
         rate = energy_price(ctx)
         if rate is None or rate.currency != currency:
             why = "no electricity price" if rate is None else \
@@ -58,7 +68,7 @@ def estimate(ctx: Ctx) -> None:
         parts["energy"] = f"{energy_cost:,.0f} {currency}/month"
     ctx.out.add("monthly_cost", hardware + energy_cost, currency,
                  "hardware amortization or rental + energy", parts,
-                 ref(hw.price) if budget.hardware_price is None else ())
+                 refs or (ref(hw.price) if budget.hardware_price is None else ()))
 
 
 
@@ -69,3 +79,14 @@ def energy_price(ctx: Ctx) -> Any:
     fig = ctx.place_figure("electricity_price", "energy.price")
     return fig.value if fig else None
 
+
+
+def catalog_rental(ctx: Ctx) -> Figure | None:
+    """The catalog's on-demand price per accelerator-hour at the cloud region's provider."""
+    hw, region = ctx.hardware, ctx.resolved.region
+    if hw is None or hw.inline or not region or not region.get("provider"):
+        return None
+    entry = ctx.catalog.get("accelerators", hw.id)
+    prices = entry.get("rental") if entry else None
+    fig = prices.get(str(region["provider"])) if isinstance(prices, dict) else None
+    return fig if isinstance(fig, Figure) else None

@@ -1,23 +1,87 @@
 """Power and energy: accelerators at their utilization, host overhead, facility (PUE),
-annual energy, carbon, water, device runtime."""
+annual energy, carbon, water, device runtime.
+
+Two powers, for two questions (SPEC §5). *Installed* IT power is what the systems draw at
+full load (published system power such as a DGX nameplate, else accelerators plus a host
+figure), or at their power cap: what a site provisions, and what the power budget, the grid
+and the racks must hold. *Average* IT power is the draw at the traffic's average load: what
+energy, carbon, water and cost accrue on."""
 
 from __future__ import annotations
+
+import math
 
 from aiceiling.estimates.base import Ctx, fmt, ref
 from aiceiling.physics import calibration, power
 
 
-def host_power(ctx: Ctx) -> float | None:
-    """Power of everything but the accelerators, per accelerator, under load. [W]"""
+def host_nameplate(ctx: Ctx) -> float:
+    """Nameplate power of everything but the accelerators, per accelerator. [W]
+
+    From the published system power where there is one (system / accelerators per system −
+    TDP), else the generic host ratio × TDP (DGX H100's, stated as a default). An edge
+    module's rated power covers its SoC, memory and I/O: no host.
+    """
     hw = ctx.hardware
     assert hw is not None and hw.tdp is not None
-    if hw.hw_class == "edge":
-        return 0.0  # a module's rated power covers its SoC, memory and I/O
-    if hw.system_power is None or not hw.node_size:
-        return None
-    nameplate = float(hw.system_power.value) / hw.node_size - float(hw.tdp.value)
+    tdp = float(hw.tdp.value)
+    if hw.hw_class == "edge" or ctx.profile.deployment.placement == "device":
+        return 0.0
+    if hw.system_power is not None and hw.node_size:
+        return max(0.0, float(hw.system_power.value) / hw.node_size - tdp)
+    fig = ctx.default("host nameplate per W of TDP", "host_ratio")
+    return float(fig.value) * tdp
+
+
+def host_power(ctx: Ctx) -> float:
+    """Power of everything but the accelerators, per accelerator, under load: the host's
+    nameplate × the measured host load share. [W]"""
     load = float(ctx.catalog.constant("facility", "defaults.host_load").value)
-    return max(0.0, nameplate) * load
+    return host_nameplate(ctx) * load
+
+
+def idle_power(ctx: Ctx, tdp: float) -> tuple[float, str]:
+    """An idle accelerator's draw [W] and where it comes from: the catalog's sourced idle
+    figure, else the power model's fitted floor (idle fraction × TDP), stated."""
+    hw = ctx.hardware
+    assert hw is not None
+    entry = ctx.catalog.get("accelerators", hw.id) if not hw.inline else None
+    fig = entry.get("idle_power") if entry else None
+    if fig is not None:
+        return float(fig.value), fig.reference()
+    floor = tdp * calibration.POWER_IDLE_FRACTION
+    ctx.out.assume("idle draw per accelerator", f"{floor:.0f} W",
+                   f"no sourced idle draw for {hw.name}: the power model's fitted floor "
+                   f"{calibration.POWER_IDLE_FRACTION:g} × TDP")
+    return floor, f"fitted floor {calibration.POWER_IDLE_FRACTION:g} × TDP"
+
+
+def installed_power(ctx: Ctx) -> tuple[float, str, dict[str, str]]:
+    """Installed IT power [W]: the systems at full load, or at the power cap; with how.
+
+    Published system power: systems × nameplate (a GB200 NVL72 rack is 120 kW whatever the
+    traffic). Else accelerators × (TDP + host nameplate). A power cap replaces each
+    accelerator's TDP by the cap (never above it).
+    """
+    hw, dep = ctx.hardware, ctx.profile.deployment
+    assert hw is not None and hw.tdp is not None
+    n, tdp = dep.accelerators, float(hw.tdp.value)
+    cap = dep.power_cap
+    per_accelerator = min(tdp, cap) if cap else tdp
+    cut = tdp - per_accelerator
+    if hw.system_power is not None and hw.node_size and \
+            ctx.profile.deployment.placement != "device" and hw.hw_class != "edge":
+        systems = math.ceil(n / hw.node_size)
+        system_w = float(hw.system_power.value) - hw.node_size * cut
+        inputs = {"systems": str(systems),
+                  "system power": f"{hw.system_name} {hw.system_power.text}"
+                  + (f", capped at {cap:.0f} W per accelerator" if cap else "")}
+        return systems * system_w, "systems × published system power", inputs
+    host = host_nameplate(ctx)
+    inputs = {"accelerators": str(n), "power per accelerator":
+              f"{per_accelerator:.0f} W" + (" (power cap)" if cap else " (TDP)"),
+              "host per accelerator": f"{host:.0f} W"}
+    return n * (per_accelerator + host), "accelerators × (TDP or cap + host nameplate)", inputs
 
 
 
@@ -42,12 +106,14 @@ def estimate(ctx: Ctx) -> None:
         return
     n = p.deployment.accelerators
     tdp = float(hw.tdp.value)
-    floor = tdp * calibration.POWER_IDLE_FRACTION
+    cap = p.deployment.power_cap
+    limit_w = min(tdp, cap) if cap else tdp
+    floor, idle_source = idle_power(ctx, tdp)
+
     def draw(point: dict[str, float]) -> float:
-        return power.accelerator_power(tdp, point["compute_util"], point["memory_util"],
-                                       calibration.POWER_IDLE_FRACTION,
-                                       calibration.POWER_COMPUTE_WEIGHT,
-                                       calibration.POWER_MEMORY_WEIGHT)
+        return min(limit_w, power.accelerator_power(
+            tdp, point["compute_util"], point["memory_util"], calibration.POWER_IDLE_FRACTION,
+            calibration.POWER_COMPUTE_WEIGHT, calibration.POWER_MEMORY_WEIGHT))
 
     busy_w = draw(busy)  # at the serving batch: energy per token and per request
     full = ctx.out.facts.get("busy_capacity", busy)
@@ -62,11 +128,10 @@ def estimate(ctx: Ctx) -> None:
         if capacity:
             ctx.out.assume("workload.traffic", "busy all the time",
                             "no traffic given: the accelerators are assumed fully loaded")
-    host = host_power(ctx)
-    ctx.out.facts["host_known"] = host is not None
-    host_w = host or 0.0
+    host_w = host_power(ctx)
+    ctx.out.facts["host_known"] = True
     refs = (hw.tdp.reference(), *(ref(hw.system_power)),
-            f"power model calibrated: {calibration.POWER_REFERENCE}")
+            f"power model calibrated: {calibration.POWER_REFERENCE}", f"idle: {idle_source}")
     acc_peak = n * power.scaled_to_load(full_w, floor, load_peak)
     acc_avg = n * power.scaled_to_load(full_w, floor, load_avg)
     it_peak, it_avg = acc_peak + n * host_w, acc_avg + n * host_w
@@ -77,16 +142,22 @@ def estimate(ctx: Ctx) -> None:
     ctx.out.add("accelerator_power_kw", acc_peak / 1e3, "kW",
                  "accelerators × (floor + (busy − floor) × load); busy = TDP × min(1, "
                  "idle + a·u_compute + b·u_memory)", inputs, refs)
-    host_text = "unknown (no published system power)" if host is None else \
-        f"{host_w:.0f} W per accelerator"
-    ctx.out.add("it_power_kw", it_peak / 1e3, "kW", "accelerators + host overhead",
+    ctx.out.add("it_power_kw", it_peak / 1e3, "kW",
+                 "accelerators + host overhead at peak traffic",
                  {"accelerators": fmt(acc_peak / 1e3, "kW"),
-                  "host": host_text if host is None else
-                  f"{fmt(n * host_w / 1e3, 'kW')} ({host_w:.0f} W per accelerator)"},
+                  "host": f"{fmt(n * host_w / 1e3, 'kW')} ({host_w:.0f} W per accelerator)"},
                  refs)
-    ctx.out.add("facility_power_kw", it_peak * pue / 1e3, "kW", "IT power × PUE",
-                 {"PUE": f"{pue:g}",
-                  "cooling and power distribution": fmt(it_peak * (pue - 1) / 1e3, "kW")},
+    installed_w, how, installed_inputs = installed_power(ctx)
+    ctx.out.add("installed_it_power_kw", installed_w / 1e3, "kW", how, installed_inputs, refs)
+    ctx.out.add("average_it_power_kw", it_avg / 1e3, "kW",
+                 "accelerators at the average load (idle draw between requests) + host",
+                 {"accelerators": fmt(acc_avg / 1e3, "kW"), "average load": f"{load_avg:.0%}",
+                  "idle draw": f"{floor:.0f} W per accelerator ({idle_source})",
+                  "host": fmt(n * host_w / 1e3, "kW")}, refs)
+    ctx.out.add("facility_power_kw", installed_w * pue / 1e3, "kW",
+                 "installed IT power × PUE (what the site provisions)",
+                 {"installed IT power": fmt(installed_w / 1e3, "kW"), "PUE": f"{pue:g}",
+                  "cooling and power distribution": fmt(installed_w * (pue - 1) / 1e3, "kW")},
                  refs)
     tokens = busy.get("tokens_per_s")
     if tokens:
@@ -117,9 +188,7 @@ def estimate(ctx: Ctx) -> None:
     else:
         ctx.out.unknown["carbon"] = "no carbon intensity for the deployment's grid"
     if p.deployment.placement != "device":
-        site = p.site
-        wue = site.wue if site and site.wue is not None else \
-            float(ctx.default("site.wue", "wue").value)
+        wue = ctx.wue()
         ctx.out.add("annual_water_m3", power.water(it_energy_j, wue), "m3",
                      "WUE × annual IT energy", {"WUE": f"{wue * 3.6e9:.3g} L/kWh"}, refs)
     site = p.site
@@ -130,6 +199,6 @@ def estimate(ctx: Ctx) -> None:
                      "battery energy / device power at the average load",
                      {"battery": f"{site.battery / 3600:.4g} Wh",
                       "device power": f"{device_w:.3g} W"}, refs)
-    ctx.out.facts.update(it_peak_w=it_peak, facility_peak_w=it_peak * pue,
+    ctx.out.facts.update(it_peak_w=it_peak, facility_peak_w=installed_w * pue,
                           it_avg_w=it_avg, energy_j=energy_j)
 

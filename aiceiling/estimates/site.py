@@ -10,37 +10,49 @@ from aiceiling.estimates.base import Ctx
 
 
 def estimate(ctx: Ctx) -> None:
-    """Rack power and rack count from the published system's nameplate power."""
+    """Rack power and rack count: published systems (a DGX, a GB200 NVL72 rack) by their
+    nameplate, else each accelerator with its host share (TDP or power cap + host nameplate,
+    the generic host ratio stated), packed into racks up to the tighter rack limit."""
+    from aiceiling.estimates.power import host_nameplate
+
     p, hw = ctx.profile, ctx.hardware
-    if hw is None or hw.system_power is None or not hw.node_size:
-        if hw is not None:
-            ctx.out.unknown["racks"] = f"no published system power for {hw.name}"
+    if hw is None or hw.tdp is None or p.deployment.placement == "device":
+        if hw is not None and p.deployment.placement != "device":
+            ctx.out.unknown["racks"] = f"no sourced power rating for {hw.name}"
         return
     n = p.deployment.accelerators
-    system_w = float(hw.system_power.value)
-    systems = math.ceil(n / hw.node_size)
+    cap = p.deployment.power_cap
+    tdp = float(hw.tdp.value)
+    cut = tdp - min(tdp, cap) if cap else 0.0
+    if hw.system_power is not None and hw.node_size:
+        unit_w = float(hw.system_power.value) - hw.node_size * cut
+        units, unit_name = math.ceil(n / hw.node_size), f"{hw.system_name} {hw.system_power.text}"
+        refs: tuple[str, ...] = (hw.system_power.reference(),)
+        rack_scale = hw.node_size >= 32  # rack-scale systems (GB200 NVL72) are a rack each
+    else:
+        unit_w = tdp - cut + host_nameplate(ctx)
+        units, unit_name = n, f"{hw.id} server share {unit_w:.0f} W"
+        refs = (hw.tdp.reference(),)
+        rack_scale = False
     limit = rack_limit(ctx)
     ctx.out.facts["rack_limit"] = limit
-    # Rack-scale systems (GB200 NVL72) are a rack each.
-    per_rack = 1 if hw.node_size >= 32 or limit is None else \
-        max(1, math.floor(limit[0] / system_w))
-    if hw.node_size < 32 and hw.system_rack_units:
+    per_rack = 1 if rack_scale or limit is None else max(1, math.floor(limit[0] / unit_w))
+    rack_units = hw.system_rack_units if hw.system_power is not None and hw.node_size else None
+    height = ctx.catalog.constant("facility", "defaults.rack_units") if rack_units else None
+    if not rack_scale and rack_units and height is not None:
         # A rack holds what its power allows and what its height allows, whichever is less.
-        height = ctx.catalog.constant("facility", "defaults.rack_units")
-        by_height = max(1, int(float(height.value)) // hw.system_rack_units)
+        by_height = max(1, int(float(height.value)) // rack_units)
         if limit is None or by_height < per_rack:
             per_rack = by_height
-    rack_w = min(systems, per_rack) * system_w
-    racks = math.ceil(systems / per_rack)
-    refs = (hw.system_power.reference(),)
-    ctx.out.add("rack_kw", rack_w / 1e3, "kW", "systems per rack × system nameplate power",
-                 {"system": f"{hw.system_name} {hw.system_power.text}",
-                  "systems per rack": str(min(systems, per_rack))},
-                 (*refs, *((ctx.catalog.constant("facility", "defaults.rack_units").reference(),)
-                           if hw.system_rack_units and hw.node_size < 32 else ())))
-    ctx.out.add("racks_needed", float(racks), "racks", "systems / systems per rack",
-                 {"systems": str(systems)}, refs)
-
+        refs += (height.reference(),)
+    rack_w = min(units, per_rack) * unit_w
+    racks = math.ceil(units / per_rack)
+    what = "systems" if hw.system_power is not None and hw.node_size else "accelerators"
+    ctx.out.add("rack_kw", rack_w / 1e3, "kW", f"{what} per rack × power of each",
+                 {"system": unit_name, "systems per rack": str(min(units, per_rack)),
+                  **({"power cap": f"{cap:.0f} W per accelerator"} if cap else {})}, refs)
+    ctx.out.add("racks_needed", float(racks), "racks", f"{what} / {what} per rack",
+                 {"systems": str(units)}, refs)
 
 
 def rack_limit(ctx: Ctx) -> tuple[float, str] | None:

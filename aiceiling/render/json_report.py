@@ -11,6 +11,7 @@ from aiceiling.api import Report
 from aiceiling.checks import Result
 from aiceiling.errors import Diagnostic
 from aiceiling.render import sig
+from aiceiling.verdict import coverage_of
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -43,6 +44,8 @@ def report_dict(report: Report, run: gate.Run | None = None) -> dict[str, Any]:
         "name": report.name,
         "verdict": report.verdict,
         "binding_constraint": report.binding.id if report.binding else None,
+        "coverage": coverage_of(report.results)._asdict(),
+        **({"run": report.provenance.as_dict()} if report.provenance is not None else {}),
         "checks": [check_dict(r) for r in report.results],
         "estimates": {k: sig(v.value) for k, v in est.values.items()},
         "derivations": {k: {"unit": v.unit, "formula": v.formula, "inputs": dict(v.inputs),

@@ -1,13 +1,19 @@
 """The verdict table: one row per check, a bar of the share used, the binding constraint.
 
-The layout is computed here (fixed columns, the message wrapped to what is left of 100
-columns); rich only styles the text and drops the colour when it is off. Laying the table
+The layout is computed here (fixed columns, the message wrapped to what is left of the
+width); rich only styles the text and drops the colour when it is off. Laying the table
 out by hand is ten times faster than rich's table measurement and keeps the output stable.
+
+The width is the terminal's (``COLUMNS`` honoured), at most 100 and at least 60; piped
+output without ``COLUMNS`` is 100 columns. Below 100 columns the bar shrinks to five cells,
+and where the message column would be too narrow to read, each message goes on its own line
+under its check.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import textwrap
 
 from rich.console import Console
@@ -17,36 +23,68 @@ from aiceiling.api import Report
 from aiceiling.checks import Result
 from aiceiling.render import line as one_line
 from aiceiling.render import number
+from aiceiling.units import readable_unit
+from aiceiling.verdict import coverage_of
 
 WIDTH = 100
+MIN_WIDTH = 60
 BAR_CELLS = 10
+_MIN_MESSAGE = 28          # narrower than this, the message goes on its own line
 _PARTIAL = " ▏▎▍▌▋▊▉"
-_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skip": "dim",
-          "waived": "cyan"}
+_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "unknown": "magenta",
+          "skip": "dim", "waived": "cyan"}
 _VERDICT_STYLE = {"feasible": "bold green", "at-risk": "bold yellow",
-                  "infeasible": "bold red"}
+                  "undetermined": "bold magenta", "infeasible": "bold red"}
 _HEADERS = ("check", "status", "value / limit", "used", "message")
 
 
-def bar(used: float) -> str:
-    """Ten cells filled in eighths for the share of the limit used (capped at full)."""
-    eighths = round(max(0.0, min(used, 1.0)) * BAR_CELLS * 8)
+def terminal_width() -> int:
+    """The width to lay the table out in: ``COLUMNS`` if set, else the terminal's when
+    standard output is one, else 100; clamped to 60–100."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    width = int(columns) if columns.isdigit() else 0
+    if not width:
+        try:
+            width = os.get_terminal_size(1).columns if os.isatty(1) else WIDTH
+        except OSError:
+            width = WIDTH
+    return max(MIN_WIDTH, min(WIDTH, width))
+
+
+def bar(used: float, cells: int = BAR_CELLS) -> str:
+    """``cells`` cells filled in eighths for the share of the limit used (capped at full)."""
+    eighths = round(max(0.0, min(used, 1.0)) * cells * 8)
     full, part = divmod(eighths, 8)
     text = "█" * full + (_PARTIAL[part] if part else "")
-    return text + "░" * (BAR_CELLS - len(text))
+    return text + "░" * (cells - len(text))
 
 
 def compact(value: float) -> str:
-    """A figure for the narrow value column: 3 digits, with k/M/G beyond 100,000."""
-    for scale, suffix in ((1e9, " G"), (1e6, " M"), (1e5, " k")):
+    """A figure for the narrow value column: 3 significant digits, thousands separated up to
+    999,999, then M and G (millions, billions); never an infinity."""
+    if value != value:
+        return "n/a"
+    if abs(value) == float("inf"):
+        return "unbounded"
+    for scale, suffix in ((1e9, " G"), (1e6, " M")):
         if abs(value) >= scale:
             return f"{number(value / scale)}{suffix}"
     return number(value)
 
 
+def quantity(value: float, unit: str) -> str:
+    """A figure in the unit a person reads it in: ``100 MW``, ``6.31 MB``, ``79.3 ns``."""
+    factor, shown = readable_unit(value, unit)
+    return f"{compact(value * factor)} {shown}".strip()
+
+
 def value_limit(result: Result) -> str:
+    """``value / limit unit``, both in the unit that suits the limit."""
     if isinstance(result.value, float) and isinstance(result.limit, float):
-        return f"{compact(result.value)} / {compact(result.limit)} {result.unit}".strip()
+        reference = result.limit if result.limit else result.value
+        factor, unit = readable_unit(reference, result.unit)
+        return f"{compact(result.value * factor)} / {compact(result.limit * factor)} " \
+               f"{unit}".strip()
     if result.value is None and result.limit is None:
         return ""
     if result.limit in (None, ""):
@@ -54,13 +92,16 @@ def value_limit(result: Result) -> str:
     return f"{result.value} / {result.limit}"
 
 
-def _cells(result: Result) -> tuple[str, str, str, str, str]:
+def _used(result: Result, cells: int) -> str:
+    if result.used is None or result.status in ("skip", "unknown"):
+        return ""
+    share = result.used * 100
+    return f"{bar(result.used, cells)} {share:>3.0f} %" if share < 999.5 else \
+        f"{bar(result.used, cells)} >999 %"
+
+
+def _cells(result: Result, cells: int) -> tuple[str, str, str, str, str]:
     status = result.status.upper() if result.status == "fail" else result.status
-    used = ""
-    if result.used is not None and result.status != "skip":
-        share = result.used * 100
-        used = f"{bar(result.used)} {share:>3.0f} %" if share < 1000 else \
-            f"{bar(result.used)} >999 %"
     message = result.message
     if result.waiver:
         message = f"waived ({result.waived_status}): {result.waiver}"
@@ -69,34 +110,84 @@ def _cells(result: Result) -> tuple[str, str, str, str, str]:
         message = f"[{result.baseline}] {message}"
     if result.line:
         message += f"  :{result.line}"
-    return f"  {result.name}", status, value_limit(result), used, one_line(message)
+    return f"  {result.name}", status, value_limit(result), _used(result, cells), \
+        one_line(message)
 
 
 def _grid(report: Report, verbose: bool, width: int) -> tuple[list[Text], list[Result]]:
     shown = [r for r in report.results if verbose or r.status != "skip"]
     skipped = [r for r in report.results if not verbose and r.status == "skip"]
-    rows = [(r, _cells(r)) for r in shown]
-    widths = [max([len(_HEADERS[i])] + [len(cells[i]) for _, cells in rows])
-              for i in range(4)]
-    message_width = max(20, width - sum(widths) - 4)
-    indent = " " * (sum(widths) + 4)
-    lines = [Text(" ".join(h.ljust(w) for h, w in zip(_HEADERS[:4], widths, strict=True))
-                  + " " + _HEADERS[4], style="bold")]
+    cells = BAR_CELLS if width >= WIDTH else 5
+    rows = [(r, _cells(r, cells)) for r in shown]
+    widths = [max([len(_HEADERS[i])] + [len(c[i]) for _, c in rows]) for i in range(4)]
+    message_width = width - sum(widths) - 4
+    below = message_width < _MIN_MESSAGE  # messages on their own lines, under the check
+    indent = " " * (4 if below else sum(widths) + 4)
+    if below:
+        message_width = width - len(indent)
+    head = " ".join(h.ljust(w) for h, w in zip(_HEADERS[:4], widths, strict=True))
+    lines = [Text(head if below else head + " " + _HEADERS[4], style="bold")]
     family = ""
-    for result, cells in rows:
+    for result, cell in rows:
         if result.family != family:
             family = result.family
             lines.append(Text(family, style="bold"))
         style = _STYLE.get(result.status, "")
-        wrapped = textwrap.wrap(cells[4], message_width, break_on_hyphens=False) or [""]
-        line = Text(cells[0].ljust(widths[0]) + " ")
-        line.append(cells[1].ljust(widths[1]), style=style)
-        line.append(" " + cells[2].ljust(widths[2]) + " ")
-        line.append(cells[3].ljust(widths[3]), style=style if result.status != "pass" else "")
+        wrapped = textwrap.wrap(cell[4], message_width, break_on_hyphens=False) or [""]
+        line = Text(cell[0].ljust(widths[0]) + " ")
+        line.append(cell[1].ljust(widths[1]), style=style)
+        line.append(" " + cell[2].ljust(widths[2]) + " ")
+        line.append(cell[3].ljust(widths[3]), style=style if result.status != "pass" else "")
+        if below:
+            lines.append(line)
+            lines.extend(Text(indent + part, style="dim") for part in wrapped)
+            continue
         line.append(" " + wrapped[0])
         lines.append(line)
         lines.extend(Text(indent + more) for more in wrapped[1:])
     return lines, skipped
+
+
+def needs(report: Report) -> str:
+    """What the design needs, whatever limits the profile sets: TTFT and TPOT p99,
+    capacity, installed and average power, monthly cost, carbon."""
+    est = report.estimates
+    parts: list[str] = []
+    for keys, label in ((("ttft_p99_ms", "ttft_ms"), "TTFT"), (("tpot_p99_ms", "tpot_ms"), "TPOT"),
+                        (("latency_e2e_ms",), "latency")):
+        key = next((k for k in keys if k in est.values), None)
+        if key is not None and (label != "latency" or not parts):
+            p99 = " p99" if key.endswith("_p99_ms") else ""
+            parts.append(f"{label}{p99} {quantity(est.values[key].value, 'ms')}")
+    capacity = est.get("max_requests_per_s")
+    if capacity is not None:
+        parts.append(f"capacity {compact(capacity)} req/s")
+    installed, average = est.get("installed_it_power_kw"), est.get("average_it_power_kw")
+    if installed is not None:
+        parts.append(f"IT power {quantity(installed, 'kW')} installed"
+                     + (f", {quantity(average, 'kW')} average" if average is not None else ""))
+    facility = est.get("facility_power_kw")
+    if facility is not None and facility != installed:
+        parts.append(f"site {quantity(facility, 'kW')}")
+    cost = est.values.get("monthly_cost")
+    if cost is not None:
+        parts.append(f"{compact(cost.value)} {cost.unit}/month")
+    co2 = est.get("annual_co2_t")
+    if co2 is not None:
+        training = "training_days" in est.values
+        parts.append(f"{compact(co2)} t CO2e{' for the run' if training else '/year'}")
+    runtime = est.get("device_runtime_h")
+    if runtime is not None:
+        parts.append(f"battery {compact(runtime)} h")
+    return "needs: " + " · ".join(parts) if parts else ""
+
+
+def _coverage(report: Report) -> str:
+    cov = coverage_of(report.results)
+    unknown = [r.id for r in report.results if r.status == "unknown"]
+    text = f"coverage: {cov.evaluated} of {cov.limits_set} checks whose limit the profile " \
+           "sets were evaluated"
+    return text + (f"; unknown: {', '.join(unknown)}" if unknown else "")
 
 
 def table(report: Report, verbose: bool = False, width: int = WIDTH) -> list[Text]:
@@ -106,21 +197,29 @@ def table(report: Report, verbose: bool = False, width: int = WIDTH) -> list[Tex
     header = Text(title, style="bold")
     header.append(" " * max(2, width - len(title) - len(verdict)))
     header.append(verdict, style=_VERDICT_STYLE[report.verdict])
-    grid, skipped = _grid(report, verbose, width)
-    lines = [header, *grid]
+    lines = [header]
 
-    def wrapped(text: str, style: str = "") -> None:
+    def wrapped(text: str, style: str = "", indent: int = 0) -> None:
         lines.extend(Text(part, style=style) for part in textwrap.wrap(
-            text, width, break_on_hyphens=False, subsequent_indent=""))
+            text, width, break_on_hyphens=False, subsequent_indent=" " * indent))
 
+    if report.provenance is not None:
+        wrapped(one_line(report.provenance.line()), "dim", 5)
+    what = needs(report)
+    if what:
+        wrapped(what, "", 7)
+    grid, skipped = _grid(report, verbose, width)
+    lines.extend(grid)
     if skipped:
         wrapped(f"skipped ({len(skipped)}, -v for why): "
-                + ", ".join(r.id for r in skipped), "dim")
+                + ", ".join(r.id for r in skipped), "dim", 2)
+    wrapped(_coverage(report), "magenta" if any(r.status == "unknown"
+                                                 for r in report.results) else "dim", 10)
     binding = report.binding
     if binding is not None:
         figures = value_limit(binding) if binding.used is not None else ""
-        wrapped(f"binding: {binding.id} — " + (f"{figures}: " if figures else "")
-                + binding.message)
+        wrapped(f"binding: {binding.id} ({binding.status}) — "
+                + (f"{figures}: " if figures else "") + one_line(binding.message), "", 9)
     plan = report.plan
     if plan is not None and plan.augmentations:
         for index, aug in enumerate(plan.augmentations[:3]):
@@ -135,48 +234,57 @@ def table(report: Report, verbose: bool = False, width: int = WIDTH) -> list[Tex
                 trade = f"; {aug.tradeoffs[0]}" if aug.tradeoffs else ""
                 outcome = f"flips {flips} → {aug.verdict_after}{worse}{trade}"
             wrapped(("paths:   " if index == 0 else "         ")
-                    + f"{aug.path}: {aug.summary} → {outcome}")
+                    + one_line(f"{aug.path}: {aug.summary} → {outcome}"), "", 11)
     if plan is not None and report.verdict != "feasible" and (
             plan.blocked_by or not plan.augmentations):
         blocker = f"; {plan.blocked_by} blocks all of them" if plan.blocked_by else ""
         wrapped(("         " if plan.augmentations else "paths:   ")
                 + f"no verified catalogued path gets under the ceiling ({plan.evaluated} "
-                f"tried){blocker}")
+                f"tried){blocker}", "", 11)
     for note in report.notes:
-        wrapped(f"note: {note}", "yellow")
+        wrapped(one_line(f"note: {note}"), "yellow", 6)
     defaults = [f"{a.field}={a.value}" for a in report.estimates.assumptions]
     if defaults:
-        wrapped("defaults: " + "; ".join(defaults), "dim")
-    wrapped(_verdict_line(report), _VERDICT_STYLE[report.verdict])
+        wrapped(one_line("defaults: " + "; ".join(defaults)), "dim", 10)
+    wrapped(_verdict_line(report), _VERDICT_STYLE[report.verdict], 9)
     return lines
 
 
 def _verdict_line(report: Report) -> str:
     failing = [r.id for r in report.results if r.status == "fail"]
+    unknown = [r.id for r in report.results if r.status == "unknown"]
     warning = [r.id for r in report.results if r.status == "warn"]
-    evaluated = sum(1 for r in report.results if r.status != "skip")
+    cov = coverage_of(report.results)
     if report.verdict == "infeasible":
         return f"verdict: INFEASIBLE — {len(failing)} failing: {', '.join(failing)}"
+    if report.verdict == "undetermined":
+        return (f"verdict: UNDETERMINED — {len(unknown)} limit(s) could not be evaluated: "
+                f"{', '.join(unknown)}")
     if report.verdict == "at-risk":
         return f"verdict: AT RISK — within the warning margin: {', '.join(warning)}"
-    return f"verdict: FEASIBLE — {evaluated} checks within their limits"
+    return f"verdict: FEASIBLE — {cov.evaluated} of {cov.limits_set} checks within their limits"
 
 
 def render(reports: list[Report], *, color: bool, width: int | None = None,
            verbose: bool = False, footer: tuple[str, ...] = ()) -> str:
-    """The tables of ``reports``; ``footer`` lines (the run's settings) close the output."""
-    width = min(width or WIDTH, WIDTH)
+    """Every report's table, one after the other; ``footer`` lines close the output."""
+    width = max(MIN_WIDTH, min(width or terminal_width(), WIDTH))
+
+    def lines_of(report: Report) -> list[Text]:
+        return table(report, verbose, width)
+
+    tail = [Text(text, style="dim") for text in footer]
     if not color:
-        blocks = ["\n".join(line.plain.rstrip() for line in table(r, verbose, width))
-                  for r in reports]
-        return "\n\n".join(blocks) + "\n" + "".join(f"{line}\n" for line in footer)
+        blocks = ["\n".join(line.plain.rstrip() for line in lines_of(r)) for r in reports]
+        out = "\n\n".join(blocks) + "\n"
+        return out + "".join(t.plain + "\n" for t in tail)
     console = Console(width=width, record=True, color_system="standard", force_terminal=True,
                       file=io.StringIO(), highlight=False, emoji=False, soft_wrap=True)
     for index, report in enumerate(reports):
         if index:
             console.print()
-        for line in table(report, verbose, width):
+        for line in lines_of(report):
             console.print(line)
-    for text in footer:
-        console.print(Text(text, style="dim"))
+    for line in tail:
+        console.print(line)
     return console.export_text(styles=True)
