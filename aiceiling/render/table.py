@@ -38,9 +38,9 @@ def bar(used: float) -> str:
 
 def compact(value: float) -> str:
     """A figure for the narrow value column: 3 digits, with k/M/G beyond 100,000."""
-    for scale, suffix in ((1e9, " G"), (1e6, " M"), (1e5, " k")):
+    for scale, unit, suffix in ((1e9, 1e9, " G"), (1e6, 1e6, " M"), (1e5, 1e3, " k")):
         if abs(value) >= scale:
-            return f"{number(value / scale)}{suffix}"
+            return f"{number(value / unit)}{suffix}"
     return number(value)
 
 
