@@ -65,15 +65,17 @@ def test_every_infeasible_profile_gets_a_path_or_a_named_blocker() -> None:
         assert gets_under or report.plan.blocked_by, path.name
 
 
-def test_mobile_smaller_model_meets_the_battery_target() -> None:
-    """The seeds' mobile path: a smaller model spends less energy per answer and lasts the
-    shift; int4 on a part whose only sourced peak is INT8 is offered but cannot be verified,
-    and ranks after the verified path."""
+def test_mobile_smaller_model_clears_the_overload() -> None:
+    """The seeds' mobile path: a smaller model answers within the arrival interval (Phi-3
+    mini takes ~10 s per answer, one is asked every 5 s: an unstable queue) and spends less
+    energy per answer. The module is then busy most of the shift at batch 1, so the battery
+    binds next. int4 on a part whose only sourced peak is INT8 is offered but cannot be
+    verified."""
     report = planned("mobile-assistant.yaml")
-    best = report.plan.augmentations[0]
-    assert best.path.startswith("model-")
-    assert "energy.battery_life" in (*best.flips, *best.eased)
-    assert best.verdict_after in ("feasible", "at-risk") and not best.regressions
+    smaller = [a for a in report.plan.augmentations if a.path.startswith("model-")]
+    assert smaller
+    assert {"compute.throughput", "compute.ttft", "compute.tpot"} <= set(smaller[0].flips)
+    assert smaller[0].binding_after == "energy.battery_life"
     quantized = [a for a in report.plan.augmentations if a.path.startswith("quantize-")]
     assert quantized and all(any(r.startswith("unverified") for r in a.regressions)
                              for a in quantized)

@@ -338,8 +338,12 @@ def test_controls_skip_without_requirements() -> None:
     ("shared-dynamic", "1 ms", "fail"),
 ])
 def test_determinism(mode: str, jitter: str, expected: str) -> None:
+    # Fixed-length requests at light load: the spread is the serving path's, not the
+    # inputs' lengths nor an unbatched queue's (at 2 req/s each replica is ~50 % busy).
     edits = {"deployment.serving_mode": mode, "workload.latency": {"e2e": "30 s",
-                                                                   "jitter": jitter}}
+                                                                   "jitter": jitter},
+             "workload.prompt_tokens_p99": 1000, "workload.output_tokens_p99": 200,
+             "workload.traffic.requests_per_s": 0.1}
     assert status("governance.determinism", edits) == expected
 
 

@@ -196,7 +196,9 @@ def test_more_accelerators_never_worsen_latency(path: Path) -> None:
     for count in (n, math.ceil(1.5 * n), 2 * n):
         loaded = api.load_profile(str(path), [f"deployment.accelerators={count}",
                                               "deployment.tensor_parallel=null"])
-        latencies.append(api.evaluate(loaded).estimates.get("latency_e2e_ms"))
+        # No figure: an unstable queue (demand beyond capacity), the worst latency.
+        latency = api.evaluate(loaded).estimates.get("latency_e2e_ms")
+        latencies.append(math.inf if latency is None else latency)
     assert all(b <= a * (1 + 1e-9) for a, b in itertools.pairwise(latencies)), latencies
 
 
@@ -241,8 +243,8 @@ def test_cli_json_and_message_name_the_layout(tmp_path: Path) -> None:
 def test_deepseek_held_out_error_as_the_methodology_reports() -> None:
     """The MLA-MoE kernel term (physics/calibration.py) was fitted on the ML.ENERGY
     DeepSeek-V3.1 8× B200 runs at max_num_seqs 8, 32, 128, 512, 2048; the other six runs
-    are held out. docs/methodology.md reports: train RMS log error 0.091, held-out 0.256,
-    every held-out run within 1.5×."""
+    are held out. docs/methodology.md reports: train RMS log error 0.192, held-out 0.151,
+    every held-out run within 1.3×."""
     import sys
     sys.path.insert(0, str(Path(__file__).parent))
     from calibration_cases import cases, log_error, predict
@@ -261,9 +263,9 @@ def test_deepseek_held_out_error_as_the_methodology_reports() -> None:
     def rms(values: list[float]) -> float:
         return math.sqrt(sum(v * v for v in values) / len(values))
 
-    assert rms(fitted) == pytest.approx(0.091, abs=0.005)
-    assert rms(held) == pytest.approx(0.256, abs=0.005)
-    assert all(abs(e) < math.log(1.5) for e in held)
+    assert rms(fitted) == pytest.approx(0.192, abs=0.005)
+    assert rms(held) == pytest.approx(0.151, abs=0.005)
+    assert all(abs(e) < math.log(1.3) for e in held)
 
 
 def test_expert_parallel_all_to_all_replaces_the_all_reduce() -> None:

@@ -54,15 +54,18 @@ FAMILIES = [
      "rent capacity until the hardware arrives"),
     ("rack space", "physical.rack_space", ("training-llama-70b.yaml", "site.racks_available=100"),
      ("more-racks", "cooling-", "denser-"), "more positions or denser racks"),
-    ("battery", "energy.battery_life", ("mobile-assistant.yaml",), ("model-",),
+    # At one question every 20 s (not the example's 5 s, which overloads the module) the
+    # battery is what fails.
+    ("battery", "energy.battery_life",
+     ("mobile-assistant.yaml", "workload.traffic.requests_per_s=0.05"), ("model-",),
      "the seeds' mobile path: a smaller model"),
     ("tpot", "compute.tpot",
      ("erp-copilot.yaml", "deployment.accelerators=4", "deployment.tensor_parallel=4",
       "workload.latency.tpot=30 ms", CONTROLS_OK),
      ("more-accelerators", "scale-out-node", "accelerator-"), "more or faster accelerators"),
     ("memory", "compute.memory_fit",
-     ("erp-copilot.yaml", "deployment.accelerators=2", "deployment.tensor_parallel=null",
-      CONTROLS_OK), ("scale-out-node",), "70B in bf16 does not fit 2× H100: one HGX node"),
+     ("erp-copilot.yaml", "deployment.accelerators=1", "deployment.tensor_parallel=null",
+      CONTROLS_OK), ("scale-out-node",), "70B in bf16 does not fit one H100: one HGX node"),
     ("boundary", "data.boundary", ("healthcare-radiology.yaml",), ("edge-",),
      "the seeds' healthcare path: edge AI"),
     ("boundary (training)", "data.boundary", ("healthcare-federated-finetune.yaml",),
@@ -125,12 +128,16 @@ FIRST = [
     # so the governed core, feasible after, ranks first.
     ("erp-copilot.yaml", "governance.controls", ("add-controls", "hybrid-governed-core")),
     ("export-controlled-inference.yaml", "physical.export_control", "region-"),
-    ("finance-fraud-scoring.yaml", "governance.controls", "dedicated-accelerators+add-controls"),
+    # Dedicated batch-1 accelerators need headroom for their queueing spread (M/G/c): the
+    # extra accelerators cost carbon, so the smaller model ranks first.
+    ("finance-fraud-scoring.yaml", "governance.controls", "model-llama-3.2-1b+add-controls"),
     ("healthcare-federated-finetune.yaml", "data.boundary", "federated"),
     ("healthcare-radiology.yaml", "data.boundary", "edge-l40s"),
     ("hyperscale-ai-facility.yaml", "physical.grid_capacity", "phase-to-headroom"),
     ("manufacturing-vision-qc.yaml", "compute.latency_e2e", "edge-"),
-    ("mobile-assistant.yaml", "energy.battery_life", "model-llama-3.2-1b"),
+    # Overloaded (one 10-s answer asked every 5 s): throughput binds, and no catalogued
+    # path both keeps up and lasts the shift on the battery.
+    ("mobile-assistant.yaml", "compute.throughput", None),
     ("provider-dependency-support.yaml", "governance.provider_dependency", "second-provider"),
     ("training-llama-70b.yaml", "data.sufficiency", "smaller-model-"),
 ]
@@ -142,10 +149,13 @@ def test_every_bundled_example_has_an_expected_first_path() -> None:
 
 @pytest.mark.parametrize(("name", "binding", "first"), FIRST, ids=[f[0] for f in FIRST])
 def test_binding_check_and_first_path(name: str, binding: str,
-                                      first: str | tuple[str, ...]) -> None:
+                                      first: str | tuple[str, ...] | None) -> None:
     report = checked(name)
     assert report.binding is not None and report.binding.id == binding
     assert report.plan is not None and report.plan.augmentations
+    if first is None:
+        assert report.plan.blocked_by == "energy.battery_life"
+        return
     best = report.plan.augmentations[0]
     assert best.path.startswith(first), [a.path for a in report.plan.augmentations]
     # undetermined: the path fixes what failed, a limit nobody could evaluate remains

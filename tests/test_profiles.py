@@ -33,8 +33,11 @@ EXPECTED = [
     ("manufacturing-vision-qc.yaml", "infeasible", "compute.latency_e2e",
      VISION_KEYS | {"accelerator_power_kw", "energy_per_request_wh"}),
     ("erp-copilot.yaml", "infeasible", "governance.controls", LLM_KEYS | POWER_KEYS),
-    ("mobile-assistant.yaml", "infeasible", "energy.battery_life",
-     LLM_KEYS | {"device_runtime_h", "accelerator_power_kw", "energy_per_token_j"}),
+    # Overloaded: one 150-token answer takes ~10 s on the module, one is asked every 5 s;
+    # an unstable queue has no latency figures and binds on throughput.
+    ("mobile-assistant.yaml", "infeasible", "compute.throughput",
+     (LLM_KEYS - {"ttft_ms", "tpot_ms", "tokens_per_s", "latency_e2e_ms"})
+     | {"device_runtime_h", "accelerator_power_kw", "energy_per_token_j"}),
     ("hyperscale-ai-facility.yaml", "infeasible", "physical.grid_capacity",
      LLM_KEYS | POWER_KEYS | {"rack_kw", "racks_needed", "monthly_cost"}),
     ("training-llama-70b.yaml", "infeasible", "data.sufficiency",

@@ -401,7 +401,7 @@ def hybrid_core(s: Situation) -> Iterator[Candidate]:
     if p.industry == "finance" and (s.failing("governance.determinism",
                                               "governance.controls") or latency):
         given = [c for c in missing if c in _DETERMINISTIC_CORE]
-        count = _unbatched_count(s)
+        count = _unbatched_count(s, queued=False)
         edits = {"deployment.serving_mode": "fixed-pipeline",
                  "deployment.accelerators": count}
         if given:
@@ -418,35 +418,50 @@ def hybrid_core(s: Situation) -> Iterator[Candidate]:
              "validated (not estimated)",), 3)
 
 
-def _unbatched_count(s: Situation) -> int:
-    """Accelerators that carry the peak one request at a time per replica (+25 % margin)."""
+def _unbatched_count(s: Situation, queued: bool = True) -> int:
+    """Accelerators that carry the peak one request at a time per replica (+25 %); for a
+    ``queued`` pool (dedicated serving), with the headroom its queueing spread needs:
+    replicas are added (M/G/c, one dispatcher) until the TTFT's p99 − p50 is within half
+    the jitter budget. A fixed pipeline is statically scheduled: no queueing spread."""
     n = s.profile.deployment.accelerators
     replica, model = s.facts.get("replica"), s.facts.get("transformer")
     traffic, w = s.profile.workload.traffic, s.profile.workload
     if replica is None or model is None or traffic is None or not w.prompt_tokens or \
             not w.output_tokens:
         return n
-    from aiceiling.physics import serving
+    from aiceiling.physics import load, queueing
 
+    def sigma(mean: int, p99: int | None, default: float) -> float:
+        return queueing.lognormal_sigma(mean, p99) if p99 else default
+
+    engine = load.Engine(replica, model, load.Request(
+        float(w.prompt_tokens), float(w.output_tokens),
+        sigma(w.prompt_tokens, w.prompt_tokens_p99, queueing.DEFAULT_LENGTH_SIGMA),
+        sigma(w.output_tokens, w.output_tokens_p99, 0.0)))
     group = s.facts.get("group", 1)
-    per_replica = serving.serving_point(replica, model, 1, w.prompt_tokens,
-                                        w.output_tokens).requests_per_s
-    replicas = math.ceil(traffic.requests_per_s * traffic.peak_factor * 1.25 / per_replica)
+    peak = traffic.requests_per_s * traffic.peak_factor
+    replicas = max(1, math.ceil(peak * load.dedicated_service(engine)[0] * 1.25))
+    jitter = w.latency.jitter if w.latency and queued else None
+    for _ in range(64):
+        point = load.dedicated_point(engine, peak, replicas)
+        if jitter is None or (point is not None and
+                              point.ttft_p99_s - point.ttft_p50_s <= jitter / 2):
+            break
+        replicas += max(1, replicas // 8)
     return max(n, int(replicas * group))
 
 
 def deterministic(s: Situation) -> Iterator[Candidate]:
     if not s.failing("governance.determinism"):
         return
-    count = _unbatched_count(s)
-    more = f", {count} accelerators to carry the peak unbatched" \
-        if count > s.profile.deployment.accelerators else ""
     for mode, path, summary, complexity in (
-            ("dedicated", "dedicated-accelerators", f"dedicated accelerators, batch 1{more}",
-             2),
+            ("dedicated", "dedicated-accelerators", "dedicated accelerators, batch 1", 2),
             ("fixed-pipeline", "deterministic-core",
              "deterministic core: a fixed-latency rule or pipeline path decides, the model "
-             f"advises{more}", 3)):
+             "advises", 3)):
+        count = _unbatched_count(s, queued=mode == "dedicated")
+        if count > s.profile.deployment.accelerators:
+            summary += f", {count} accelerators to carry the peak unbatched"
         data, changes = changed(s.data, {"deployment.serving_mode": mode,
                                          "deployment.accelerators": count})
         yield Candidate(path, summary, data, changes, ("governance.determinism",),

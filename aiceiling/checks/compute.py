@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from aiceiling.checks import Context, Registry, Result, quantity_result, skip, unknown
+from aiceiling.checks import (
+    FAIL,
+    UNKNOWN,
+    Context,
+    Registry,
+    Result,
+    quantity_result,
+    skip,
+    unknown,
+)
 from aiceiling.estimates import DAY, Estimates
 from aiceiling.render import number
 
@@ -64,33 +73,64 @@ def throughput(ctx: Context) -> Result:
         return skip(cid, "workload.traffic.requests_per_s is not given", ("workload",))
     capacity = facts.get("capacity_rps")
     if capacity is None:
-        return unknown(cid, _why_missing(ctx), traffic_path)
+        return Result(cid, UNKNOWN, _why_missing(ctx), path=traffic_path)
     refs = tuple(facts.get("hw_refs", ()))
+    stable = facts.get("stable_rps")
     if capacity <= 0:
-        return Result(cid, "fail", "no batch meets the per-token budget and fits in memory",
-                      peak, 0.0, "req/s", None, traffic_path, refs)
-    batch = facts.get("capacity_batch", facts.get("batch"))
-    replicas = facts.get("replicas", ctx.profile.deployment.accelerators)
-    tpot_note = " at the TPOT budget" if ctx.profile.workload.latency and \
-        ctx.profile.workload.latency.tpot else ""
-    message = f"peak demand vs capacity: batch {batch} ×{replicas} replicas{tpot_note}"
+        # Overload binds here: the share is against the stability limit, which is what
+        # an unstable queue exceeds.
+        share = peak / stable if stable else None
+        tail = f"; stable up to {number(stable)} req/s" if stable else ""
+        return Result(cid, FAIL, "no steady operating point meets the p99 budgets and fits "
+                      f"in memory{tail}", peak, 0.0, "req/s", share, traffic_path, refs)
+    replicas = facts.get("serving_replicas", facts.get("replicas",
+                                                         ctx.profile.deployment.accelerators))
+    if stable is None:  # vision: batches of fixed size
+        message = f"peak demand vs capacity: batch {facts.get('batch')} ×{replicas} replicas"
+    else:
+        message = (f"peak demand vs capacity: decode batch {facts.get('capacity_batch')} "
+                   f"×{replicas} replicas within the p99 budgets; stable up to "
+                   f"{number(stable)} req/s")
     return quantity_result(cid, peak, capacity, "req/s", traffic_path, message, refs)
+
+
+def _unstable(ctx: Context) -> str | None:
+    """The overload message when demand has no steady operating point, else None."""
+    facts = ctx.estimates.facts
+    if not facts.get("unstable"):
+        return None
+    return (f"unstable: {number(facts.get('offered_rps') or 0.0)} req/s offered, capacity "
+            f"{number(facts.get('stable_rps') or 0.0)} req/s")
 
 
 def _latency_check(ctx: Context, cid: str, key: str, budget_field: str,
                    explain: Callable[[Estimates], str]) -> Result:
+    """Hold the p99 (``key``_p99 when estimated, else ``key``) against the budget; the
+    message shows the mean beside it. Overload fails with no share, so the throughput
+    check binds."""
     latency = ctx.profile.workload.latency
     budget = getattr(latency, budget_field) if latency else None
     path = ("workload", "latency", budget_field)
     if budget is None:
         return skip(cid, f"workload.latency.{budget_field} is not given", ("workload",))
-    value = ctx.estimates.get(key)
-    if value is None:
-        return unknown(cid, ctx.estimates.unknown.get("overload") or _why_missing(ctx), path)
-    return quantity_result(cid, value, budget * 1e3, "ms", path, explain(ctx.estimates),
-                           ctx.estimates.values[key].references)
-
-
+    unstable = _unstable(ctx)
+    if unstable is not None:
+        return Result(cid, FAIL, unstable, "unstable", f"{number(budget * 1e3)} ms", "",
+                      None, path, tuple(ctx.estimates.facts.get("hw_refs", ())))
+    est = ctx.estimates
+    p99_key = key.replace("_ms", "_p99_ms")
+    mean = est.get(key)
+    if mean is None:
+        return Result(cid, UNKNOWN, _why_missing(ctx, "disaggregation", "speculative"),
+                      path=path)
+    if p99_key in est.values:
+        value = est.get(p99_key)
+        assert value is not None
+        message = f"p99 (mean {number(mean)} ms): {explain(est)}"
+        refs = est.values[p99_key].references
+    else:
+        value, message, refs = mean, explain(est), est.values[key].references
+    return quantity_result(cid, value, budget * 1e3, "ms", path, message, refs)
 def _ms(estimates: Estimates, key: str) -> str:
     value = estimates.get(key)
     return "n/a" if value is None else f"{number(value)} ms"
@@ -105,8 +145,8 @@ def _ttft_parts(est: Estimates) -> str:
 
 def _tpot_parts(est: Estimates) -> str:
     facts = est.facts
-    return (f"decode at batch {facts.get('batch')} ×{facts.get('replicas')} replicas, "
-            f"{facts.get('compute_precision')}")
+    return (f"decode batch {facts.get('batch')} ×{facts.get('serving_replicas')} replicas "
+            f"with prefill mixed in, {facts.get('compute_precision')}")
 
 
 def _e2e_parts(est: Estimates) -> str:
@@ -150,6 +190,39 @@ def training_time(ctx: Context) -> Result:
                f"{float(inputs['utilization']):.0%} utilization")
     return quantity_result(cid, days, w.deadline / DAY, "days", ("workload", "deadline"),
                            message, estimate.references)
+
+
+def context_window(ctx: Context) -> Result:
+    cid = "compute.context_window"
+    w = ctx.profile.workload
+    if w.kind != "llm-inference":
+        return skip(cid, "applies to LLM serving only")
+    if w.prompt_tokens is None or w.output_tokens is None:
+        return skip(cid, "workload.prompt_tokens and output_tokens are not given",
+                    ("workload",))
+    model = ctx.resolved.model
+    path = ("workload", "prompt_tokens")
+    needed = w.prompt_tokens + w.output_tokens
+    if not model.max_context:
+        return Result(cid, UNKNOWN, f"no sourced maximum context for {model.name}",
+                      float(needed), None, "tokens", None, path)
+    refs = model.references
+    longest = (w.prompt_tokens_p99 or w.prompt_tokens) + (w.output_tokens_p99 or
+                                                          w.output_tokens)
+    if longest > model.max_context >= needed:
+        message = (f"the p99 request ({longest:,} tokens) exceeds {model.name}'s "
+                   f"{model.max_context:,}-token context; the mean fits")
+        return Result(cid, FAIL, message, float(longest), float(model.max_context), "tokens",
+                      longest / model.max_context, path, refs)
+    message = (f"prompt {w.prompt_tokens:,} + output {w.output_tokens:,} tokens vs "
+               f"{model.name}'s maximum context of {model.max_context:,}")
+    result = quantity_result(cid, float(needed), float(model.max_context), "tokens", path,
+                             message, refs)
+    if result.status == FAIL:
+        result.message = (f"{needed:,} tokens exceed {model.name}'s maximum context of "
+                          f"{model.max_context:,} (prompt {w.prompt_tokens:,} + output "
+                          f"{w.output_tokens:,})")
+    return result
 
 
 def availability(ctx: Context) -> Result:
@@ -218,3 +291,8 @@ def register(registry: Registry) -> None:
         reads=("schedule.go_live", "schedule.hardware_lead_time", "deployment.hardware"),
         why="Budget does not buy hardware that cannot be delivered in time.",
         fix="Rent cloud capacity, choose available hardware, or move go-live.")(availability)
+    reg("compute.context_window", title="Prompt and output fit in the model's context",
+        reads=("workload.prompt_tokens", "workload.output_tokens", "workload.model"),
+        why="Tokens beyond the model's maximum context are truncated or rejected.",
+        fix="Shorter prompts (retrieval, summarized history), or a model with a longer "
+            "context.")(context_window)

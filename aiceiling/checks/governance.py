@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 from aiceiling.catalog import Figure
 from aiceiling.checks import (
     FAIL,
     PASS,
+    UNKNOWN,
     WARN,
     Context,
     Registry,
     Result,
     quantity_result,
     skip,
-    unknown,
 )
 from aiceiling.render import number
 
@@ -53,22 +55,57 @@ def determinism(ctx: Context) -> Result:
         return skip(cid, "workload.latency.jitter is not given")
     path = ("workload", "latency", "jitter")
     est = ctx.estimates
+    facts = est.facts
+    if facts.get("unstable"):
+        return Result(cid, FAIL, f"unstable: {number(facts.get('offered_rps') or 0.0)} req/s "
+                      f"offered, capacity {number(facts.get('stable_rps') or 0.0)} req/s",
+                      "unstable", f"{number(latency.jitter * 1e3)} ms", "", None, path)
     e2e, rtt = est.get("latency_e2e_ms"), est.get("network_rtt_ms") or 0.0
     if e2e is None:
-        return unknown(cid, "the serving latency is not known", path)
+        return Result(cid, UNKNOWN, "the serving latency is not known", path=path)
     mode = serving_mode(ctx)
+    # A fixed pipeline is statically scheduled (no runtime arbitration): its spread is the
+    # pipeline's own figure, not a queue's.
+    if "serving_p99_ms" in facts and mode != "fixed-pipeline":
+        return _modeled_jitter(ctx, cid, mode, path, latency.jitter)
     entry = ctx.catalog.get("serving_jitter", mode)
     fraction = entry.get("fraction") if entry else None
     if not isinstance(fraction, Figure):
-        return unknown(cid, f"no jitter figure for serving mode {mode!r}", path)
+        return Result(cid, UNKNOWN, f"no jitter figure for serving mode {mode!r}", path=path)
     serving_ms = max(e2e - rtt, 0.0)
     jitter_ms = serving_ms * float(fraction.value)
     estimate = " (engineering estimate)" if fraction.source.kind == "estimate" else ""
     message = (f"{mode}: p99 − p50 ≈ {fraction.value:.0%} of the {number(serving_ms)} ms "
                f"serving latency{estimate}; network jitter not included")
-    result = quantity_result(cid, jitter_ms, latency.jitter * 1e3, "ms", path, message,
-                             (fraction.reference(),))
-    return result
+    return quantity_result(cid, jitter_ms, latency.jitter * 1e3, "ms", path, message,
+                           (fraction.reference(),))
+
+
+def _modeled_jitter(ctx: Context, cid: str, mode: str, path: tuple[str, ...],
+                    budget: float) -> Result:
+    """LLM serving: p99 − p50 of the serving latency from the same operating point and
+    length spread as the latency checks, with the runtime's own noise added in quadrature.
+
+    Batching and queueing are modeled, so a shared-dynamic path adds only the noise of a
+    dedicated run with fixed shapes (the catalog's shared-dynamic fraction was measured
+    under load and would count the batching twice).
+    """
+    facts = ctx.estimates.facts
+    p50, p99 = facts["serving_p50_ms"], facts["serving_p99_ms"]
+    spread = max(p99 - p50, 0.0)
+    runtime_mode = "dedicated"
+    entry = ctx.catalog.get("serving_jitter", runtime_mode)
+    fraction = entry.get("fraction") if entry else None
+    runtime, noise = 0.0, "runtime noise unknown"
+    refs: tuple[str, ...] = ()
+    if isinstance(fraction, Figure):
+        runtime = p50 * float(fraction.value)
+        refs = (fraction.reference(),)
+        noise = f"runtime {fraction.value:.1%} of p50"
+    jitter = math.hypot(spread, runtime)
+    message = (f"{mode}: p99 − p50 of the serving latency: {number(spread)} ms from queueing "
+               f"and request lengths ⊕ {noise}; network jitter not included")
+    return quantity_result(cid, jitter, budget * 1e3, "ms", path, message, refs)
 
 
 def provider_dependency(ctx: Context) -> Result:

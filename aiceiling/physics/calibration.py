@@ -1,14 +1,21 @@
 """Calibrated constants: achievable fractions of peak, and what they were fitted to.
 
-The five serving constants below were fitted together (coordinate descent on the RMS of
-log(model / measured), ``python benchmarks/calibrate.py --fit``) to 41 published
-measurements in ``tests/data/calibration.yaml``: MLPerf Inference v4.1/v5.1 offline
-throughput (H100, H200, B200, L40S, MI300X, MI325X; Llama-2-70B, Llama-3.1-8B/405B,
-Mixtral-8x7B), ML.ENERGY leaderboard inter-token latencies at batch 8-2048 (H100, B200;
-Llama-3.1-8B/70B/405B), TensorRT-LLM and NIM time-to-first-token and throughput tables.
-RMS log error 0.198 (typical error ≈ 20 %); every case's error is listed by
-``python benchmarks/calibrate.py`` and bounded by ``tests/test_calibration.py``. Profiles
-override the fractions under ``workload.efficiency``.
+The fit set is the 41 published decode, prefill and offline measurements of
+``tests/data/calibration.yaml`` (outliers excluded, each with its physical reason in
+``tests/calibration_cases.py``): MLPerf Inference v4.1/v5.1 offline throughput (H100, H200,
+B200, L40S, MI300X, MI325X; Llama-2-70B, Llama-3.1-8B/405B, Mixtral-8x7B), ML.ENERGY
+leaderboard time per output token at batch 8-2048 (H100, B200; Llama-3.1-8B/70B/405B),
+TensorRT-LLM and NIM time-to-first-token and throughput tables. EFF_COMPUTE_LOW,
+EFF_BANDWIDTH and LAYER_OVERHEAD_S were refitted with the load model's step (chunked
+prefill mixed into decode; coordinate descent on the RMS of log(model / measured),
+``python benchmarks/calibrate.py --fit``): RMS log error 0.231 (typical error ≈ 26 %).
+EFF_COMPUTE_16 is held at its earlier fit: refitting it moves it to 0.83 of dense peak,
+above every documented matmul efficiency, pulled by the ML.ENERGY decode cases whose
+prompt length (634 tokens) the data file marks low-confidence. The MLPerf Server runs are
+validation only (the load family). Held-out errors per family (vendor, source, phase) are
+printed by ``python benchmarks/calibrate.py``, listed in docs/methodology.md and bounded by
+``tests/test_calibration.py``. Profiles override the fractions under
+``workload.efficiency``.
 """
 
 from __future__ import annotations
@@ -21,17 +28,17 @@ EFF_COMPUTE_16 = 0.60
 # Achievable fraction of dense peak for 8- and 4-bit matmuls (fp8, int8, fp4): lower than
 # at 16 bits because activation quantization and non-GEMM work do not speed up with the
 # doubled peak (TensorRT-LLM prefill of Llama-2 on H100 FP8 reaches 33-45 % of FP8 peak).
-EFF_COMPUTE_LOW = 0.40
+EFF_COMPUTE_LOW = 0.42
 
 # Achievable fraction of peak memory bandwidth when reading weights and KV cache.
 # ML.ENERGY Llama-3.1-8B on one H100 at batch 8: 16.9 GB per step in 7.32 ms = 69 %.
-EFF_BANDWIDTH = 0.65
+EFF_BANDWIDTH = 0.68
 
 # Fixed time per transformer layer per forward step: kernel launches, norms, rotary
 # embedding, sampling and scheduling that neither FLOPs nor bytes account for. [s]
-# 60 µs in the joint fit; 65 µs once decode stopped reading the whole embedding table
-# and collectives got NCCL's latencies (RMS log error 0.197, every case within 1.45x).
-LAYER_OVERHEAD_S = 65e-6
+# Fitted jointly with the fractions above (benchmarks/calibrate.py --fit) after decode
+# stopped reading the whole embedding table and collectives got NCCL's latencies.
+LAYER_OVERHEAD_S = 69e-6
 
 # Non-LLM inference (kind: inference), fitted by least squares to the Ultralytics YOLOv8
 # n/s/m/l/x table: batch-1 TensorRT latency on an A100 (AWS p4d) against FLOPs per image

@@ -183,7 +183,9 @@ class Traffic(_Strict):
     peak_factor: Number = Field(1.0, ge=1, description="peak / average")
     concurrency: int | None = Field(
         None, gt=0,
-        description="sequences served together; default from peak traffic × latency")
+        description="most sequences a replica batches (an engine's max_num_seqs), summed over "
+                    "replicas; with requests_per_s 0, a benchmark client keeping this many "
+                    "in flight")
 
 
 class Latency(_Strict):
@@ -210,6 +212,35 @@ ModelRef = Annotated[
 ]
 
 
+class Speculative(_Strict):
+    """Speculative decoding: a draft proposes tokens the model verifies in one step."""
+
+    method: Literal["draft-model", "mtp"] = Field(
+        description="draft-model (a smaller model of the same family) or mtp (the model's "
+                    "own multi-token-prediction layer, as DeepSeek-V3)")
+    draft_tokens: int = Field(gt=0, le=16, description="tokens proposed per step, k")
+    acceptance_rate: Fraction = Field(
+        description="probability that a proposed token is accepted, α (Leviathan et al. "
+                    "2023); measure it on your traffic")
+    draft_model: str | None = Field(None, description="catalog id of the draft model "
+                                                      "(method draft-model)")
+
+
+class Serving(_Strict):
+    """Engine options that change the work per step (vLLM, SGLang, TensorRT-LLM)."""
+
+    prefix_cache_hit_rate: Number = Field(
+        0.0, ge=0, lt=1, description="share of prompt tokens found in the prefix cache")
+    max_tokens_per_step: int | None = Field(
+        None, gt=0, le=10_000_000,
+        description="token budget of one step with chunked prefill (vLLM "
+                    "max_num_batched_tokens, TensorRT-LLM max_num_tokens); default 8192")
+    speculative: Speculative | None = None
+    prefill_accelerators: int | None = Field(
+        None, gt=0, description="disaggregated serving: accelerators in the prefill pool; "
+                                "the rest decode")
+
+
 class Workload(_Strict):
     kind: Kind
     model: ModelRef
@@ -217,6 +248,15 @@ class Workload(_Strict):
     kv_precision: Precision | None = None
     prompt_tokens: int | None = Field(None, gt=0, le=10_000_000)
     output_tokens: int | None = Field(None, gt=0, le=10_000_000)
+    prompt_tokens_p99: int | None = Field(
+        None, gt=0, le=10_000_000,
+        description="99th percentile of prompt length; default: the spread of the MLPerf "
+                    "OpenOrca prompts (about 5.2 × the mean)")
+    output_tokens_p99: int | None = Field(
+        None, gt=0, le=10_000_000,
+        description="99th percentile of output length (the max_tokens cap); default: no "
+                    "spread")
+    serving: Serving | None = None
     traffic: Traffic | None = None
     latency: Latency | None = None
     efficiency: Efficiency | None = None

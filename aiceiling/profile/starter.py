@@ -31,7 +31,7 @@ workload:
   precision: {precision}                    # weights: fp32 bf16 fp16 fp8 int8 fp4 int4
   prompt_tokens: {prompt}                # tokens in per request (prompt + context)
   output_tokens: {output}                 # tokens generated per request
-  traffic:
+{spread}  traffic:
     requests_per_s: {rps}              # average requests per second
     peak_factor: {peak}                   # busiest hour / average
   latency:                           # p99 budgets
@@ -49,7 +49,7 @@ _TEMPLATES: dict[str, dict[str, str]] = {
             model="llama-3.1-8b", model_note="               # catalog id (aiceiling catalog "
                                              "models)",
             precision="bf16", prompt="2048", output="300", rps="1", peak="3", e2e="20 s",
-            ttft="2 s", tpot="80 ms"),
+            ttft="2 s", tpot="80 ms", spread=""),
         "rest": """
 data:
   classification: internal           # public internal confidential pii phi pci
@@ -86,7 +86,7 @@ governance:
             model="llama-3.1-8b", model_note="               # catalog id; 16 GB of weights "
                                              "in bf16",
             precision="bf16", prompt="2048", output="300", rps="0.5", peak="3", e2e="20 s",
-            ttft="1 s", tpot="60 ms"),
+            ttft="1 s", tpot="60 ms", spread=""),
         "rest": """
 data:
   classification: phi                # health data: a special category (GDPR Art. 9)
@@ -124,7 +124,9 @@ governance:
         "workload": _LLM_ON_PREM.format(
             model="qwen2.5-7b", model_note="                 # catalog id; 7.6 B parameters",
             precision="fp8", prompt="384", output="2", rps="150", peak="3", e2e="50 ms",
-            ttft="40 ms", tpot="10 ms"),
+            ttft="40 ms", tpot="10 ms",
+            spread="  prompt_tokens_p99: 384            # fixed-length features: no spread\n"
+                   "  output_tokens_p99: 2\n"),
         "rest": """
 data:
   classification: pci                # card data in PCI DSS scope
@@ -209,7 +211,7 @@ governance:
             model="llama-3.1-70b", model_note="              # catalog id; 141 GB of weights "
                                               "in bf16",
             precision="bf16", prompt="4096", output="400", rps="1", peak="2.5", e2e="30 s",
-            ttft="3 s", tpot="60 ms"),
+            ttft="3 s", tpot="60 ms", spread=""),
         "rest": """
 data:
   classification: confidential       # business records
@@ -250,7 +252,7 @@ governance:
             model="llama-3.2-1b", model_note="               # catalog id; small enough for a "
                                              "device",
             precision="int8", prompt="1024", output="150", rps="0.2", peak="1", e2e="20 s",
-            ttft="2 s", tpot="150 ms"),
+            ttft="2 s", tpot="150 ms", spread=""),
         "rest": """
 data:
   classification: pii

@@ -131,11 +131,18 @@ def render(reports: list[Report], errors: list[Diagnostic] | None = None,
     text = _render(reports, errors or [], run, full=True)
     if len(text) <= COMMENT_LIMIT:
         return text
-    return _render(reports, errors or [], run, full=False)
+    text = _render(reports, errors or [], run, full=False)
+    if len(text) <= COMMENT_LIMIT:
+        return text
+    return _render(reports, errors or [], run, full=False, limit=COMMENT_LIMIT)
+
+
+# Room kept for the closing lines (what was left out, the settings) under a limit. [chars]
+_TAIL_ROOM = 2_000
 
 
 def _render(reports: list[Report], errors: list[Diagnostic], run: gate.Run,
-            full: bool) -> str:
+            full: bool, limit: int | None = None) -> str:
     failed = sum(1 for r in reports if gate.failing(r, run))
     total = len(reports) + len({d.file for d in errors})
     if errors:
@@ -161,8 +168,19 @@ def _render(reports: list[Report], errors: list[Diagnostic], run: gate.Run,
     if not full:
         out += ["The tables of every check are left out: the report would not fit in a pull "
                 "request comment. The JSON, SARIF and JUnit reports have them.", ""]
+    size = sum(len(line) + 1 for line in out)
+    shown = 0
     for report in reports:
-        out += _profile(report, run, full)
+        block = _profile(report, run, full)
+        length = sum(len(line) + 1 for line in block)
+        if limit is not None and size + length + _TAIL_ROOM > limit:
+            break
+        out += block
+        size += length
+        shown += 1
+    if shown < len(reports):
+        out += [f"The sections of {len(reports) - shown} more profile(s) are left out to fit "
+                "a pull request comment; the summary table above lists them all.", ""]
     settings = [f"fail-on {run.fail_on}", f"warn at {run.warn_at * 100:g} %"]
     if run.baseline:
         settings.append(f"baseline {md(run.baseline)}")
