@@ -197,3 +197,13 @@ def test_explain_unknown_check_suggests() -> None:
     result = run("explain", str(PROFILE), "compute.tpt")
     assert result.returncode == 2
     assert "did you mean compute.tpot" in result.stderr
+
+
+@pytest.mark.parametrize("profile", sorted((DATA.parent.parent / "profiles").glob("*.yaml")),
+                         ids=lambda p: p.stem)
+def test_every_bundled_profile_fits_80_columns(profile: Path) -> None:
+    """Every line of every bundled example's table fits an 80-column terminal (a long
+    file name moves to its own line under the profile's name)."""
+    result = run("check", str(profile), "--no-color", env={**ENV, "COLUMNS": "80"})
+    assert result.returncode in (0, 1), result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80

@@ -194,10 +194,16 @@ def table(report: Report, verbose: bool = False, width: int = WIDTH) -> list[Tex
     """The lines of one profile's report."""
     title = one_line(f"{report.name}  {report.file}")  # a file name may hold control characters
     verdict = report.verdict.upper()
+    # Too wide for one line: the file goes on a line of its own under the name.
+    file_line = None
+    if len(title) + 2 + len(verdict) > width:
+        title, file_line = one_line(report.name), one_line(report.file)
     header = Text(title, style="bold")
     header.append(" " * max(2, width - len(title) - len(verdict)))
     header.append(verdict, style=_VERDICT_STYLE[report.verdict])
     lines = [header]
+    if file_line is not None:
+        lines.append(Text(file_line))
 
     def wrapped(text: str, style: str = "", indent: int = 0) -> None:
         lines.extend(Text(part, style=style) for part in textwrap.wrap(
