@@ -6,7 +6,8 @@ below; each symbol belongs to one *dimension*, so ``"20 ms"`` given where a powe
 is rejected with the dimension that was expected. Money carries its ISO 4217 currency and
 is never converted: ``Money`` keeps the code beside the amount.
 
-Canonical (SI) units per dimension, which a bare number means:
+Canonical (SI) units per dimension (internal figures are held in these; a person writes a
+unit: a bare number other than zero is an error where a unit is expected):
 
 ==================  =============  ========================================
 dimension           SI unit        examples accepted
@@ -164,20 +165,29 @@ def unit_dimension(unit: str) -> tuple[str, float]:
     return _symbol(unit)
 
 
-def parse_quantity(value: object, dimension: str) -> float:
+def parse_quantity(value: object, dimension: str, *, bare: bool = True) -> float:
     """Parse ``value`` as a quantity of ``dimension`` and return it in SI units.
 
-    A bare number (int, float, or numeric string) is taken in the dimension's SI unit.
+    With ``bare=True`` a bare number (int, float, or numeric string) is taken in the
+    dimension's SI unit (internal figures already in SI). With ``bare=False`` (what a person
+    writes: profiles, catalog files, ``--set``) a bare number other than zero is rejected with
+    the form to use (SPEC §3): ``power_budget: 20`` could be 20 W or 20 kW, and a silent
+    1000× is the worst mistake a calculator can make. Zero means zero in any unit.
     Raises UnitError naming what was expected.
     """
     if isinstance(value, bool):
         raise UnitError(f"expected a {dimension} quantity, got a boolean")
     if isinstance(value, (int, float)):
-        return _bounded(_as_float(value), value)
+        number = _bounded(_as_float(value), value)
+        if not bare and number != 0.0:
+            raise UnitError(_bare_message(value, dimension))
+        return number
     if not isinstance(value, str):
         raise UnitError(f"expected a {dimension} quantity such as {EXAMPLES[dimension]!r}")
     number, unit = _split(value)
     if not unit:
+        if not bare and number != 0.0:
+            raise UnitError(_bare_message(value.strip(), dimension))
         return number
     got, factor = unit_dimension(unit)
     if got != dimension:
@@ -186,6 +196,14 @@ def parse_quantity(value: object, dimension: str) -> float:
             f"such as {EXAMPLES[dimension]!r}"
         )
     return _bounded(number * factor, value.strip())
+
+
+def _bare_message(shown: object, dimension: str) -> str:
+    """The error for a bare number where a unit is needed, showing the form to use with the
+    number the user wrote (``20`` → ``"20 kW"``)."""
+    first, second = BARE_CHOICES.get(dimension, (EXAMPLES[dimension].split(" ", 1)[1], ""))
+    form = f'"{shown} {first}" or "{shown} {second}"' if second else f'"{shown} {first}"'
+    return f"{shown} has no unit: give one, e.g. {form} (a bare number is only allowed for zero)"
 
 
 def _as_float(value: int | float) -> float:
@@ -241,6 +259,16 @@ EXAMPLES: dict[str, str] = {
     "length": "0.5 km", "volume": "5 m3", "volume/time": "5 m3/day",
     "volume/energy": "0.4 L/kWh", "mass/energy": "381 g/kWh", "mass/time": "20 t/year",
     "time/length": "4.9 us/km", "count": "1.4e12", "mass": "10 t",
+}
+# Two units a person might have meant by a bare number, shown side by side so the error
+# makes the ambiguity plain instead of guessing one.
+BARE_CHOICES: dict[str, tuple[str, str]] = {
+    "power": ("W", "kW"), "energy": ("kWh", "MWh"), "time": ("ms", "s"), "data": ("GB", "TB"),
+    "data/time": ("GB/s", "Gbit/s"), "ops": ("GFLOP", "TFLOP"),
+    "ops/time": ("TFLOP/s", "TOPS"), "length": ("m", "km"), "volume": ("L", "m3"),
+    "volume/time": ("m3/day", "L/h"), "volume/energy": ("L/kWh", "m3/MWh"),
+    "mass/energy": ("g/kWh", "kg/kWh"), "mass/time": ("t/year", "kg/day"),
+    "time/length": ("us/km", "ms/km"), "mass": ("kg", "t"),
 }
 RATE_EXAMPLES = {"energy": "0.22 EUR/kWh", "time": "2.50 USD/h"}
 

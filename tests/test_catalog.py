@@ -434,6 +434,9 @@ def test_overlay_overrides_builtin_entry(overlay_file: Path) -> None:
         ("accelerators:\n  x1: 5\n", "{path}:2:3: accelerators.x1: an entry must be a mapping"),
         ("accelerators:\n  x1:\n    memory: '96 ms'\n",
          "{path}:2:3: accelerators.x1: '96 ms' is a time, expected a data such as '80 GB'"),
+        ("accelerators:\n  x1:\n    tdp: 700\n",
+         '{path}:2:3: accelerators.x1: 700 has no unit: give one, e.g. "700 W" or "700 kW" '
+         "(a bare number is only allowed for zero)"),
         ("accelerators:\n  x1:\n    tdp: {as_of: '2025'}\n",
          "{path}:2:3: accelerators.x1: {path}:x1.tdp: figure without value"),
     ],

@@ -439,6 +439,57 @@ def test_rendered_diagnostics(text: str, expected: list[str]) -> None:
     assert rendered(text) == expected
 
 
+# SPEC §3: a bare number on a field with a unit is an error showing the form to use; a silent
+# 1000× (20 W for a 20 kW budget) is the worst mistake a calculator can make.
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("  power_budget: 15 kW\n", "  power_budget: 20\n",
+         'p.yaml:12:3: site.power_budget: 20 has no unit: give one, e.g. "20 W" or "20 kW" '
+         "(a bare number is only allowed for zero)"),
+        ("  power_budget: 15 kW\n", "  power_budget: '20'\n",
+         'p.yaml:12:3: site.power_budget: 20 has no unit: give one, e.g. "20 W" or "20 kW" '
+         "(a bare number is only allowed for zero)"),
+        ("  hardware: l40s\n", "  hardware: l40s\n  distance: 5\n",
+         'p.yaml:11:3: deployment.distance: 5 has no unit: give one, e.g. "5 m" or "5 km" '
+         "(a bare number is only allowed for zero)"),
+        ("  output_tokens: 300\n", "  output_tokens: 300\n  latency:\n    tpot: 0.06\n",
+         'p.yaml:9:5: workload.latency.tpot: 0.06 has no unit: give one, e.g. "0.06 ms" or '
+         '"0.06 s" '
+         "(a bare number is only allowed for zero)"),
+    ],
+    ids=["power", "power-quoted", "length", "time"],
+)
+def test_bare_number_on_unit_field_is_an_error(old: str, new: str, expected: str) -> None:
+    assert rendered(edit(old, new)) == [expected]
+
+
+def test_bare_numbers_all_reported_at_once() -> None:
+    text = edit("  power_budget: 15 kW\n", "  power_budget: 20\n  water_budget: 5\n")
+    messages = rendered(text)
+    assert [m.split(": ")[1] for m in messages] == ["site.power_budget", "site.water_budget"]
+
+
+@pytest.mark.parametrize("zero", ["0", "0.0", "'0'"])
+def test_bare_zero_is_zero(zero: str) -> None:
+    loaded = load(edit("  hardware: l40s\n", f"  hardware: l40s\n  distance: {zero}\n"))
+    assert loaded.profile.deployment.distance == 0.0
+
+
+def test_bare_number_in_set_is_an_error_blamed_on_the_flag() -> None:
+    [message] = rendered(BASE, ["site.power_budget=60000"])
+    assert 'site.power_budget: 60000 has no unit: give one, e.g. "60000 W" or "60000 kW"' \
+        in message
+    assert message.startswith("--set")
+
+
+def test_plain_counts_stay_bare() -> None:
+    """Fields without a unit (tokens, rates, counts, fractions) take bare numbers."""
+    loaded = load(BASE, ["workload.traffic.requests_per_s=2.5", "deployment.accelerators=4",
+                         "site.pue=1.3"])
+    assert loaded.profile.deployment.accelerators == 4
+
+
 def test_unknown_key_without_close_match_lists_fields() -> None:
     [message] = rendered(edit("  power_budget: 15 kW\n", "  zzz: 1\n"))
     assert message.startswith("p.yaml:12:3: site.zzz: unknown key 'zzz'; expected one of: ")
@@ -623,7 +674,7 @@ def _document(text: str = BASE) -> Document:
 @pytest.mark.parametrize(
     ("override", "expected_w"),
     [('site.power_budget="60 kW"', 60_000.0), ("site.power_budget=60 kW", 60_000.0),
-     ("site.power_budget=60000", 60_000.0), ("site.power_budget=0.06 MW", 60_000.0)],
+     ("site.power_budget=60000 W", 60_000.0), ("site.power_budget=0.06 MW", 60_000.0)],
 )
 def test_set_changes_value(override: str, expected_w: float) -> None:
     loaded = load(BASE, [override])

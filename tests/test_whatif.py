@@ -253,9 +253,15 @@ def test_sweep_plot_needs_two_axes() -> None:
 
 
 # -- ceiling -------------------------------------------------------------------------------------
-def _verdict(path: Path, axis: str, value: float) -> str:
+def _setting(axis: str, value: float, unit: str = "") -> str:
+    """``--set`` text for an axis value in its SI unit (a bare number needs its unit)."""
     text = str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
-    return api.evaluate(api.load_profile(path, [f"{axis}={text}"]), on=TODAY).verdict
+    return f"{axis}={text} {unit}" if unit else f"{axis}={text}"
+
+
+def _verdict(path: Path, axis: str, value: float, unit: str = "") -> str:
+    return api.evaluate(api.load_profile(path, [_setting(axis, value, unit)]),
+                        on=TODAY).verdict
 
 
 @pytest.mark.parametrize(("profile", "axis", "direction"), [
@@ -272,13 +278,13 @@ def test_ceiling_is_where_check_turns_infeasible(starters: dict[str, Path], prof
     path = PROFILE if profile == "radiology" else starters[profile]
     answer = api.ceiling(path, axis, direction=direction, on=TODAY)
     assert answer.value is not None and answer.binding is not None
-    assert _verdict(path, axis, answer.value) != "infeasible"
+    assert _verdict(path, axis, answer.value, answer.unit) != "infeasible"
     step = 1 if isinstance(answer.value, int) else abs(answer.value) * 0.002
     beyond = answer.value + step if direction == "up" else answer.value - step
-    assert _verdict(path, axis, beyond) == "infeasible"
+    assert _verdict(path, axis, beyond, answer.unit) == "infeasible"
     # The binding check is the one failing just beyond.
-    report = api.evaluate(api.load_profile(path, [f"{axis}={beyond!r}" if step != 1
-                                                  else f"{axis}={beyond}"]), on=TODAY)
+    report = api.evaluate(api.load_profile(path, [_setting(axis, beyond, answer.unit)]),
+                          on=TODAY)
     assert answer.binding.check in {r.id for r in report.results if r.status == "fail"}
     nexts = [c.value for c in answer.next]
     assert nexts == sorted(nexts, reverse=direction == "down")

@@ -65,7 +65,7 @@ def _parser(kind: str) -> Any:
     if kind.startswith("rate:"):
         dimension = kind[5:]
         return lambda value: parse_rate(value, dimension)
-    return lambda value: parse_quantity(value, kind)
+    return lambda value: parse_quantity(value, kind, bare=False)
 
 
 # Which dimension each figure key has, per section; keys not listed are plain data.

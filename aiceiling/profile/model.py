@@ -1,7 +1,7 @@
 """The profile: Pydantic models of SPEC §3, with quantities parsed to SI floats at the edge.
 
-Field names are a public interface. Every quantity field documents its SI unit, which a
-bare number means; strings carry their unit (``"40 kW"``).
+Field names are a public interface. Quantities carry their unit (``"40 kW"``); a bare number
+is an error there (SPEC §3), except zero.
 """
 
 import datetime as dt
@@ -67,7 +67,7 @@ class _Quantity:
     def parse(self, value: object) -> float:
         if self.dimension == "count":
             return parse_count(value)
-        return parse_quantity(value, self.dimension)
+        return parse_quantity(value, self.dimension, bare=False)
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler,
                                      ) -> core_schema.CoreSchema:
@@ -76,10 +76,12 @@ class _Quantity:
 
     def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema,
                                      handler: GetJsonSchemaHandler) -> dict[str, Any]:
-        unit = SI_UNITS.get(self.dimension)
-        tail = f"; a bare number is in {unit}" if unit else ""
-        return {"anyOf": [{"type": "number"}, {"type": "string"}],
-                "description": f"{self.dimension}, e.g. {EXAMPLES[self.dimension]!r}{tail}"}
+        if self.dimension == "count":
+            return {"anyOf": [{"type": "number"}, {"type": "string"}],
+                    "description": f"a number, e.g. {EXAMPLES['count']!r}"}
+        return {"anyOf": [{"type": "string"}, {"const": 0}],
+                "description": f"{self.dimension} with its unit, e.g. "
+                               f"{EXAMPLES[self.dimension]!r}; a bare number only for zero"}
 
 
 Power = Annotated[float, _Quantity("power", gt=0)]

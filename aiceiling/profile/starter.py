@@ -16,7 +16,7 @@ aiceiling: 1                        # profile schema version
 # with your own: each line says what it is. Evaluate it with
 #   aiceiling check {path}
 # and explore it with `aiceiling compare`, `aiceiling sweep` and `aiceiling ceiling`.
-# Quantities take units ("40 kW", "20 ms", "3.35 TB/s"); a bare number is in SI units.
+# Quantities take units ("40 kW", "20 ms", "3.35 TB/s"); a bare number is an error (but 0).
 # `aiceiling catalog models|hardware|regions` lists the catalog ids you can name.
 name: {name}
 industry: {industry}

@@ -186,8 +186,10 @@ def _bad(report: Report, strict: bool) -> list[Result]:
 
 class _Search:
     def __init__(self, loaded: LoadedProfile, path: str, integer: bool, *, on: dt.date,
-                 use_waivers: bool, strict: bool, ignore: frozenset[str]) -> None:
+                 use_waivers: bool, strict: bool, ignore: frozenset[str],
+                 unit: str = "") -> None:
         self.loaded, self.path, self.integer, self.ignore = loaded, path, integer, ignore
+        self.unit = unit  # SI unit the axis values are in: written out, never bare
         self.on, self.use_waivers, self.strict = on, use_waivers, strict
         self.evaluations = 0
         self._memo: dict[float, list[Result] | None] = {}
@@ -200,7 +202,9 @@ class _Search:
         return self.offset + u * self.quantum if self.integer else u
 
     def text(self, value: float) -> str:
-        return str(int(value)) if self.integer else repr(float(value))
+        """The axis value as a profile would write it, with its SI unit (SPEC §3)."""
+        shown = str(int(value)) if self.integer else repr(float(value))
+        return f"{shown} {self.unit}" if self.unit else shown
 
     def valid(self, value: float) -> bool:
         """Whether the profile validates with the axis at ``value`` (nothing evaluated)."""
@@ -268,8 +272,9 @@ def ceiling(loaded: LoadedProfile, axis: str, *, direction: str = "up", strict: 
                                      f"is not a number ({base!r}); a ceiling needs a numeric "
                                      "input such as deployment.accelerators")])
     integer = isinstance(base, int)
+    unit = _dimension(parts)
     search = _Search(loaded, axis, integer, on=on, use_waivers=use_waivers, strict=strict,
-                     ignore=frozenset(ignore))
+                     ignore=frozenset(ignore), unit=unit)
     sign = 1 if direction == "up" else -1
 
     def further(x: float, s: int) -> float:
@@ -308,7 +313,6 @@ def ceiling(loaded: LoadedProfile, axis: str, *, direction: str = "up", strict: 
     first = search.bad(x0)
     if first is None:
         raise InputError([Diagnostic(where, None, None, axis, "the profile's value is invalid")])
-    unit = _dimension(parts)
     good: float | None = None
     bad_at: float | None = None
     if not first:
