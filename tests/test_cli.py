@@ -175,6 +175,23 @@ def test_catalog_lists_with_sources() -> None:
     assert "source:" in detail.stdout and "as of" in detail.stdout
 
 
+@pytest.mark.parametrize("columns", [80, 100])
+def test_catalog_views_fit_the_terminal(columns: int) -> None:
+    """Every listing fits ``COLUMNS`` (names and long texts shortened with …, names dropped
+    before a figure is cut); an entry's sources wrap, indented under their own text, and
+    only an unbreakable address may run past the edge."""
+    env = {**ENV, "COLUMNS": str(columns)}
+    listing = run("catalog", env=env)
+    assert listing.returncode == 0
+    assert max(len(line) for line in listing.stdout.splitlines()) <= columns
+    assert "identity" in listing.stdout and "…" in listing.stdout
+    detail = run("catalog", "hardware", "h100-sxm", env=env).stdout.splitlines()
+    long = [line for line in detail if len(line) > columns]
+    assert all(len(line.split()) == 1 for line in long), long
+    wrapped = [line for line in detail if line.startswith("        ") and line.strip()]
+    assert wrapped  # continuation lines hang under their source text
+
+
 def test_no_color_env_and_flag() -> None:
     env = {**ENV, "NO_COLOR": "1"}
     assert "\x1b[" not in run("check", str(PROFILE), env=env).stdout

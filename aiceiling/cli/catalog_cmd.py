@@ -79,26 +79,55 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
+_MIN_NAME = 16  # a name column narrower than this is dropped rather than cut to nothing
+
+
 def _listing(section: str, entries: dict[str, dict[str, Any]]) -> str:
+    """One section as columns laid out in the terminal's width (``COLUMNS`` honoured): the
+    name column is shortened (with …) and then dropped before any figure is cut."""
     from aiceiling.catalog import lookup
+    from aiceiling.render import terminal_width
 
     columns = _SUMMARY[section]
-    rows = [[key, str(entry.get("name", ""))[:34]] +
-            [_show(lookup(entry, tuple(c.split(".")))) for c in columns]
-            for key, entry in entries.items()]
-    header = ["id", "name", *columns]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = [f"# {section} ({len(rows)})",
+    figures = [[key] + [_show(lookup(entry, tuple(c.split(".")))) for c in columns]
+               for key, entry in entries.items()]
+    names = [" ".join(str(entry.get("name", "")).split()) for entry in entries.values()]
+    header = ["id", *columns]
+    widths = [max(len(r[i]) for r in [header, *figures]) for i in range(len(header))]
+    room = terminal_width() - sum(widths) - 2 * len(widths)
+    name_width = min(max((len(n) for n in names), default=0), room)
+    if name_width >= _MIN_NAME:
+        header.insert(1, "name")
+        widths.insert(1, name_width)
+        for row, name in zip(figures, names, strict=True):
+            row.insert(1, name if len(name) <= name_width else name[:name_width - 1] + "…")
+    over = sum(widths) + 2 * (len(widths) - 1) - terminal_width()
+    if over > 0 and widths[-1] - over >= _MIN_NAME:   # a long text column ends the row
+        widths[-1] -= over
+        for row in figures:
+            if len(row[-1]) > widths[-1]:
+                row[-1] = row[-1][:widths[-1] - 1] + "…"
+    lines = [f"# {section} ({len(figures)})",
              "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-              for r in rows]
+              for r in figures]
     return "\n".join(lines) + "\n\n"
 
 
 def _detail(section: str, entry: dict[str, Any]) -> str:
-    from aiceiling.catalog import Figure, Source
+    """One entry with every figure and its source, wrapped to the terminal's width with
+    continuation lines indented under their own text."""
+    import textwrap
 
+    from aiceiling.catalog import Figure, Source
+    from aiceiling.render import terminal_width
+
+    width = terminal_width()
     lines = [f"{entry['id']} ({section})"]
+
+    def add(text: str, indent: str, hang: str) -> None:
+        lines.extend(textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=hang,
+                                   break_long_words=False, break_on_hyphens=False) or [indent])
 
     def walk(node: dict[str, Any], prefix: str) -> None:
         for key, value in node.items():
@@ -106,14 +135,14 @@ def _detail(section: str, entry: dict[str, Any]) -> str:
                 continue
             name = f"{prefix}{key}"
             if isinstance(value, Figure):
-                lines.append(f"  {name}: {value.text}")
-                lines.append(f"      source: {value.reference()}")
+                add(f"{name}: {value.text}", "  ", "      ")
+                add(f"source: {value.reference()}", "      ", "        ")
             elif isinstance(value, Source):
-                lines.append(f"  {name}: {value.cite()}")
+                add(f"{name}: {value.cite()}", "  ", "      ")
             elif isinstance(value, dict):
                 walk(value, f"{name}.")
             else:
-                lines.append(f"  {name}: {value}")
+                add(f"{name}: {value}", "  ", "      ")
 
     walk(entry, "")
     return "\n".join(lines) + "\n"

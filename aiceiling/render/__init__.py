@@ -10,6 +10,24 @@ import enum
 
 from aiceiling.errors import printable
 
+WIDTH = 100
+MIN_WIDTH = 60
+
+
+def terminal_width() -> int:
+    """The width to lay text out in: ``COLUMNS`` if set, else the terminal's when standard
+    output is one, else 100; clamped to 60–100."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "").strip()
+    width = int(columns) if columns.isdigit() else 0
+    if not width:
+        try:
+            width = os.get_terminal_size(1).columns if os.isatty(1) else WIDTH
+        except OSError:
+            width = WIDTH
+    return max(MIN_WIDTH, min(WIDTH, width))
+
 
 class Format(str, enum.Enum):
     table = "table"

@@ -13,7 +13,6 @@ under its check.
 from __future__ import annotations
 
 import io
-import os
 import textwrap
 
 from rich.console import Console
@@ -21,13 +20,11 @@ from rich.text import Text
 
 from aiceiling.api import Report
 from aiceiling.checks import Result
+from aiceiling.render import MIN_WIDTH, WIDTH, number, terminal_width
 from aiceiling.render import line as one_line
-from aiceiling.render import number
 from aiceiling.units import readable_unit
 from aiceiling.verdict import coverage_of
 
-WIDTH = 100
-MIN_WIDTH = 60
 BAR_CELLS = 10
 _MIN_MESSAGE = 28          # narrower than this, the message goes on its own line
 _PARTIAL = " ▏▎▍▌▋▊▉"
@@ -36,19 +33,6 @@ _STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "unknown": "mag
 _VERDICT_STYLE = {"feasible": "bold green", "at-risk": "bold yellow",
                   "undetermined": "bold magenta", "infeasible": "bold red"}
 _HEADERS = ("check", "status", "value / limit", "used", "message")
-
-
-def terminal_width() -> int:
-    """The width to lay the table out in: ``COLUMNS`` if set, else the terminal's when
-    standard output is one, else 100; clamped to 60–100."""
-    columns = os.environ.get("COLUMNS", "").strip()
-    width = int(columns) if columns.isdigit() else 0
-    if not width:
-        try:
-            width = os.get_terminal_size(1).columns if os.isatty(1) else WIDTH
-        except OSError:
-            width = WIDTH
-    return max(MIN_WIDTH, min(WIDTH, width))
 
 
 def bar(used: float, cells: int = BAR_CELLS) -> str:
