@@ -224,3 +224,12 @@ def test_every_bundled_profile_fits_80_columns(profile: Path) -> None:
     result = run("check", str(profile), "--no-color", env={**ENV, "COLUMNS": "80"})
     assert result.returncode in (0, 1), result.stderr
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    # The needs: line breaks only between its items, never between a figure and its unit.
+    lines = result.stdout.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("needs: ")), None)
+    if start is None:   # a hosted API: nothing of its own to provision
+        return
+    block = [lines[start]]
+    block += [line for line in lines[start + 1:start + 4] if line.startswith("       ")][:3]
+    for line in block[:-1]:
+        assert line.endswith(" ·"), block

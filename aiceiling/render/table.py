@@ -166,6 +166,26 @@ def needs(report: Report) -> str:
     return "needs: " + " · ".join(parts) if parts else ""
 
 
+def pack(items: list[str], width: int, indent: int, sep: str = " · ") -> list[str]:
+    """``items`` joined by ``sep`` in lines of at most ``width``, broken only between items
+    (a figure never parted from its unit), continuation lines indented by ``indent``; an item
+    longer than a whole line is wrapped on its own."""
+    out: list[str] = []
+    current = ""
+    for item in items:
+        candidate = f"{current}{sep}{item}" if current else item
+        if len(candidate) <= width or not current:
+            current = candidate
+            continue
+        out.append(current + sep.rstrip())
+        current = " " * indent + item
+    if current:
+        out.append(current)
+    return [piece for line in out for piece in (textwrap.wrap(
+        line, width, break_on_hyphens=False, subsequent_indent=" " * indent)
+        if len(line) > width else [line])]
+
+
 def _coverage(report: Report) -> str:
     cov = coverage_of(report.results)
     unknown = [r.id for r in report.results if r.status == "unknown"]
@@ -197,7 +217,7 @@ def table(report: Report, verbose: bool = False, width: int = WIDTH) -> list[Tex
         wrapped(one_line(report.provenance.line()), "dim", 5)
     what = needs(report)
     if what:
-        wrapped(what, "", 7)
+        lines.extend(Text(part) for part in pack(what.split(" · "), width, 7))
     grid, skipped = _grid(report, verbose, width)
     lines.extend(grid)
     if skipped:
