@@ -15,6 +15,17 @@ from aiceiling.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
+def _plain_argument_help() -> None:
+    """Typer 0.2x prints an argument's Python type beside its name in help
+    (``PROFILE <list[str]>``); the name and help text already say what to give, so the type
+    is left out. Older Typer has no such column and is left as it is."""
+    argument = getattr(getattr(typer, "core", None), "TyperArgument", None)
+    if argument is not None and hasattr(argument, "display_type_rich"):
+        argument.display_type_rich = lambda self, ctx: None
+
+
+_plain_argument_help()
+
 app = typer.Typer(
     name="aiceiling",
     help="Deployment-feasibility calculator for AI workloads: what a design needs, held "

@@ -1,5 +1,13 @@
 """List the built-in data (hardware, models, regions, networks, cooling, export, governance)
-with sources."""
+with sources.
+
+Examples:
+
+\b
+  aiceiling catalog hardware
+  aiceiling catalog hardware h100-sxm
+  aiceiling catalog models --catalog my-models.yaml
+"""
 
 import sys
 from typing import Annotated, Any
@@ -28,12 +36,14 @@ _SUMMARY = {"accelerators": ("memory", "bandwidth", "peak.bf16", "tdp"),
 
 def catalog(
     kind: Annotated[str | None, typer.Argument(
+        metavar="KIND",
         help="hardware, models, regions, networks, cooling, export, governance or augment "
              "(the planner's figures); all when omitted.")] = None,
-    entry_id: Annotated[str | None, typer.Argument(metavar="[ID]",
+    entry_id: Annotated[str | None, typer.Argument(metavar="ID",
                                                    help="One entry, with every source.")] = None,
     overlay: Annotated[list[str] | None, typer.Option(
-        "--catalog", help="Overlay catalog YAML with your own entries, repeatable.")] = None,
+        "--catalog", metavar="FILE",
+        help="Overlay catalog YAML with your own entries, repeatable.")] = None,
 ) -> None:
     """List the built-in data (hardware, models, regions, networks, cooling, export, governance)
 with sources."""

@@ -3,7 +3,16 @@ Markdown, SARIF, JUnit or GitHub annotations (several at once with FORMAT=FILE).
 
 Exit codes: 0 nothing at or above --fail-on (default unknown), 1 some check is (against a
 --baseline: a new or worse one), 2 bad invocation or a profile that cannot be evaluated,
-3 internal error, 130 interrupted."""
+3 internal error, 130 interrupted.
+
+Examples:
+
+\b
+  aiceiling check profiles/healthcare-radiology.yaml
+  aiceiling check design.yaml --set site.power_budget="60 kW" --set deployment.accelerators=16
+  aiceiling check profiles/ -f table -f sarif=aiceiling.sarif --fail-on fail
+  aiceiling check design.yaml -f json -o report.json --baseline main-report.json
+"""
 
 import datetime as dt
 import os
@@ -28,43 +37,54 @@ FORMATS = ", ".join(f.value for f in Format)
 
 def check(
     profiles: Annotated[list[str], typer.Argument(
-        help="Profile YAML files; a folder means every *.yaml under it; - reads standard "
-             "input.", show_default=False)],
+        metavar="PROFILE",
+        help="Profile YAML files; a folder means every *.yaml under it; "
+             "- reads standard input.", show_default=False)],
     set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a field: PATH=VALUE (YAML, units allowed), repeatable.")] = None,
+        "--set", metavar="PATH=VALUE",
+        help="Override a field: PATH=VALUE (YAML, units allowed), repeatable.")] = None,
     format_: Annotated[list[str] | None, typer.Option(
         "--format", "-f", metavar="FORMAT[=FILE]",
         help=f"Output format: {FORMATS}. FORMAT=FILE writes that format to FILE; repeat for "
              "several outputs in one run (e.g. -f table -f sarif=aiceiling.sarif). "
              "Default: table.")] = None,
     output: Annotated[str | None, typer.Option(
-        "--output", "-o", help="Write the report (the --format without =FILE) to FILE "
-                               "atomically instead of stdout.")] = None,
+        "--output", "-o", metavar="FILE",
+        help="Write the report (the --format without =FILE) to FILE "
+             "atomically instead of stdout.")] = None,
     fail_on: Annotated[str | None, typer.Option(
+        metavar="fail|unknown|warn|never",
         help="Exit 1 when a check is at this level or above: fail, unknown, warn or never "
              "(levels rank warn < unknown < fail). Default: unknown.",
         show_default=False)] = None,
     warn_at: Annotated[str | None, typer.Option(
+        metavar="PERCENT",
         help="A check warns from this share of its limit used, in percent. Default: 80.",
         show_default=False)] = None,
     baseline: Annotated[str | None, typer.Option(
+        metavar="REPORT.json",
         help="A previous JSON report: only checks that are new problems or worse than in it "
              "fail the run; each check is marked new, unchanged, worse or resolved.")] = None,
     checks: Annotated[list[str] | None, typer.Option(
-        "--check", help="Only this check id or family (repeatable, or comma-separated).")]
+        "--check", metavar="ID",
+        help="Only this check id or family (repeatable, or comma-separated).")]
         = None,
     skip_checks: Annotated[list[str] | None, typer.Option(
-        "--skip-check", help="Leave out this check id or family (repeatable).")] = None,
+        "--skip-check", metavar="ID",
+        help="Leave out this check id or family (repeatable).")] = None,
     catalog: Annotated[list[str] | None, typer.Option(
-        "--catalog", help="Overlay catalog YAML with your own entries, repeatable.")] = None,
+        "--catalog", metavar="FILE",
+        help="Overlay catalog YAML with your own entries, repeatable.")] = None,
     no_waivers: Annotated[bool, typer.Option("--no-waivers",
                                              help="Ignore waivers (audit view).")] = False,
     config: Annotated[str | None, typer.Option(
+        metavar="FILE",
         help="Config file (.aiceiling.yaml or pyproject.toml); default: the nearest one from "
              "the working directory up.")] = None,
     no_config: Annotated[bool, typer.Option("--no-config",
                                             help="Use no config file.")] = False,
     today: Annotated[str | None, typer.Option(
+        metavar="YYYY-MM-DD",
         help="Evaluate as of this date (YYYY-MM-DD); default AICEILING_TODAY or today.")]
         = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,

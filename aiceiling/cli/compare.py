@@ -34,7 +34,7 @@ _LEVELS = {"fail": ("fail",), "warn": ("fail", "warn"), "never": ()}
 
 def compare(
     profiles: Annotated[list[str], typer.Argument(
-        metavar="PROFILE...", help="Profile YAML files: one column each.", show_default=False)],
+        metavar="PROFILE", help="Profile YAML files: one column each.", show_default=False)],
     variant: Annotated[list[str] | None, typer.Option(
         "--variant", metavar="'LABEL: PATH=VALUE, PATH=VALUE'",
         help="A column of the (single) profile with these overrides, repeatable; the label "

@@ -45,7 +45,7 @@ def explain(
     profile: Annotated[str, typer.Argument(metavar="PROFILE", help="Profile YAML file.",
                                            show_default=False)],
     check_id: Annotated[str | None, typer.Argument(
-        metavar="[CHECK_ID]", help="One check, e.g. energy.power_budget; all when omitted.")]
+        metavar="CHECK_ID", help="One check, e.g. energy.power_budget; all when omitted.")]
         = None,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="PATH=VALUE",

@@ -34,7 +34,8 @@ def schema(
         "--report", help="The schema of the JSON report (check --format json) instead.")]
         = False,
     output: Annotated[str | None, typer.Option(
-        "--output", "-o", help="Write the schema to FILE atomically.")] = None,
+        "--output", "-o", metavar="FILE",
+        help="Write the schema to FILE atomically.")] = None,
 ) -> None:
     """Print the JSON Schema of a profile, or of the report with --report."""
     from aiceiling.cli.output import write
